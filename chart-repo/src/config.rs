@@ -1,0 +1,332 @@
+//! chart-repo configuration: DESIGN.md §2 settings, loaded once and parsed into
+//! typed values. A bad setting is refused here, by its environment name.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use service_runtime::config::de;
+use service_runtime::{ConfigError, LayeredConfig, LogFormat};
+use url::Url;
+
+/// The layers of chart-repo's configuration (`CHART_REPO_*`).
+pub const LAYERS: LayeredConfig = LayeredConfig {
+    env_prefix: "CHART_REPO_",
+};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RawConfig {
+    #[serde(deserialize_with = "de::string")]
+    listen: String,
+    #[serde(deserialize_with = "de::string")]
+    data_dir: String,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    store_url: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    packages: Option<String>,
+    #[serde(deserialize_with = "de::string")]
+    zone_suffix: String,
+    #[serde(deserialize_with = "de::list")]
+    registry_allow: Vec<String>,
+    #[serde(default, deserialize_with = "de::list")]
+    registry_mirrors: Vec<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    api_token: Option<String>,
+    log_format: LogFormat,
+    #[serde(default)]
+    workers: Option<usize>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8082".into(),
+            data_dir: "./data/chart-repo".into(),
+            store_url: None,
+            packages: None,
+            zone_suffix: "olares.local".into(),
+            registry_allow: vec!["*".into()],
+            registry_mirrors: Vec::new(),
+            api_token: None,
+            log_format: LogFormat::Pretty,
+            workers: None,
+        }
+    }
+}
+
+/// Where chart-repo keeps its records, queue and state changes.
+#[derive(Clone)]
+pub enum StoreUrl {
+    /// The embedded profile: one SQLite file.
+    Sqlite(PathBuf),
+    /// The production profile. Secret: the URL may carry a password.
+    Redis(SecretString),
+}
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Redis(_) => f.write_str("redis://[redacted]"),
+        }
+    }
+}
+
+impl StoreUrl {
+    /// Parses `sqlite://PATH`, `redis://…` or `rediss://…`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "sqlite:// needs a file path, e.g. sqlite://./data/chart-repo/chart-repo.db"
+                        .into(),
+                );
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        let url = Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
+        match url.scheme() {
+            "redis" | "rediss" if url.host_str().is_some_and(|h| !h.is_empty()) => {
+                Ok(Self::Redis(SecretString::from(raw.to_owned())))
+            }
+            "redis" | "rediss" => Err("a redis URL needs a host".into()),
+            other => Err(format!(
+                "unknown store scheme {other:?} (expected sqlite:// or redis://)"
+            )),
+        }
+    }
+
+    /// The URL to hand to the driver.
+    pub fn expose(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Redis(url) => url.expose_secret().to_owned(),
+        }
+    }
+}
+
+/// Where chart packages (source and rendered) are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PackageStore {
+    Dir(PathBuf),
+}
+
+impl PackageStore {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw.strip_prefix("dir:") {
+            if path.is_empty() {
+                return Err("dir: needs a folder, e.g. dir:./data/chart-repo/packages".into());
+            }
+            return Ok(Self::Dir(PathBuf::from(path)));
+        }
+        if raw.starts_with("s3://") {
+            // FIXME(issue 10): S3-compatible package storage is not built yet.
+            return Err(
+                "s3:// package storage is not available in this build yet; use dir:PATH".into(),
+            );
+        }
+        Err(format!("{raw:?}: expected dir:PATH"))
+    }
+}
+
+/// Which registry hosts image analysis may contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryAllow {
+    Any,
+    /// Exactly these hosts; empty means none.
+    Hosts(Vec<String>),
+}
+
+impl RegistryAllow {
+    fn parse(items: Vec<String>) -> Self {
+        if items.iter().any(|h| h == "*") {
+            Self::Any
+        } else {
+            Self::Hosts(items)
+        }
+    }
+
+    pub fn allows(&self, host: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Hosts(hosts) => hosts.iter().any(|h| h == host),
+        }
+    }
+}
+
+/// chart-repo's configuration, every value parsed.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub store: StoreUrl,
+    pub packages: PackageStore,
+    pub zone_suffix: String,
+    pub registry_allow: RegistryAllow,
+    /// Registry host → the host to ask instead.
+    pub registry_mirrors: BTreeMap<String, String>,
+    pub api_token: Option<SecretString>,
+    pub log_format: LogFormat,
+    pub workers: usize,
+}
+
+impl Config {
+    /// Loads defaults, then the TOML file, then `CHART_REPO_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let raw: RawConfig = LAYERS.load(&RawConfig::default(), file)?;
+        Self::parse(raw)
+    }
+
+    fn parse(raw: RawConfig) -> Result<Self, ConfigError> {
+        let RawConfig {
+            listen,
+            data_dir,
+            store_url,
+            packages,
+            zone_suffix,
+            registry_allow,
+            registry_mirrors,
+            api_token,
+            log_format,
+            workers,
+        } = raw;
+        let bad = |key: &str, reason: String| ConfigError::new(LAYERS.env_name(key), reason);
+        let listen = listen.parse().map_err(|_| {
+            bad(
+                "listen",
+                format!("{listen:?} is not an address like 127.0.0.1:8082"),
+            )
+        })?;
+        let data_dir = PathBuf::from(data_dir);
+        let store = match store_url {
+            Some(raw) => StoreUrl::parse(&raw).map_err(|r| bad("store_url", r))?,
+            None => StoreUrl::Sqlite(data_dir.join("chart-repo.db")),
+        };
+        let packages = match packages {
+            Some(raw) => PackageStore::parse(&raw).map_err(|r| bad("packages", r))?,
+            None => PackageStore::Dir(data_dir.join("packages")),
+        };
+        if zone_suffix.is_empty() || !zone_suffix.split('.').all(is_dns_label) {
+            return Err(bad(
+                "zone_suffix",
+                format!("{zone_suffix:?} is not a domain name"),
+            ));
+        }
+        let registry_mirrors = registry_mirrors
+            .iter()
+            .map(|entry| parse_mirror(entry))
+            .collect::<Result<BTreeMap<_, _>, _>>()
+            .map_err(|r| bad("registry_mirrors", r))?;
+        let workers = match workers {
+            Some(0) => return Err(bad("workers", "must be at least 1".into())),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, usize::from),
+        };
+        Ok(Self {
+            listen,
+            data_dir,
+            store,
+            packages,
+            zone_suffix,
+            registry_allow: RegistryAllow::parse(registry_allow),
+            registry_mirrors,
+            api_token: api_token.map(SecretString::from),
+            log_format,
+            workers,
+        })
+    }
+}
+
+fn is_dns_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+/// A registry host, optionally with a port: `docker.io`, `127.0.0.1:5000`.
+fn is_registry_host(s: &str) -> bool {
+    let (host, port) = match s.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (s, None),
+    };
+    port.is_none_or(|p| p.parse::<u16>().is_ok())
+        && !host.is_empty()
+        && host.split('.').all(is_dns_label)
+}
+
+/// Parses `docker.io=127.0.0.1:5000`.
+fn parse_mirror(entry: &str) -> Result<(String, String), String> {
+    let (from, to) = entry.split_once('=').ok_or_else(|| {
+        format!("{entry:?}: expected REGISTRY=MIRROR, e.g. docker.io=127.0.0.1:5000")
+    })?;
+    let (from, to) = (from.trim(), to.trim());
+    for host in [from, to] {
+        if !is_registry_host(host) {
+            return Err(format!("{host:?} is not a registry host"));
+        }
+    }
+    Ok((from.to_owned(), to.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
+        let mut raw = RawConfig::default();
+        f(&mut raw);
+        Config::parse(raw)
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_profile() {
+        let c = with(|_| {}).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8082");
+        assert!(matches!(&c.store, StoreUrl::Sqlite(p) if p.ends_with("chart-repo.db")));
+        assert_eq!(
+            c.packages,
+            PackageStore::Dir(PathBuf::from("./data/chart-repo/packages"))
+        );
+        assert_eq!(c.registry_allow, RegistryAllow::Any);
+        assert!(c.workers >= 1);
+    }
+
+    #[test]
+    fn unknown_store_scheme_is_named() {
+        let err = with(|r| r.store_url = Some("memcached://x".into())).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_STORE_URL");
+        assert!(
+            err.reason.contains("unknown store scheme"),
+            "{}",
+            err.reason
+        );
+    }
+
+    #[test]
+    fn registry_settings_parse() {
+        let c = with(|r| {
+            r.registry_allow = vec!["127.0.0.1:5000".into()];
+            r.registry_mirrors = vec!["docker.io=127.0.0.1:5000".into()];
+        })
+        .unwrap();
+        assert!(c.registry_allow.allows("127.0.0.1:5000"));
+        assert!(!c.registry_allow.allows("docker.io"));
+        assert_eq!(c.registry_mirrors["docker.io"], "127.0.0.1:5000");
+        let none = with(|r| r.registry_allow = vec![]).unwrap();
+        assert!(!none.registry_allow.allows("docker.io"));
+        let err = with(|r| r.registry_mirrors = vec!["docker.io".into()]).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_REGISTRY_MIRRORS");
+    }
+
+    #[test]
+    fn s3_packages_are_refused_clearly_until_built() {
+        let err = with(|r| r.packages = Some("s3://bucket/p".into())).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_PACKAGES");
+    }
+}

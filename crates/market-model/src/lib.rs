@@ -1,0 +1,12 @@
+//! Wire types of both services: the `{success, message, data}` envelope, the error
+//! body, version information and market sources.
+//!
+//! Owns: serde shapes that cross a process boundary. Never: I/O of any kind.
+
+pub mod envelope;
+pub mod source;
+pub mod version;
+
+pub use envelope::{Envelope, ErrorBody};
+pub use source::{MarketSource, SourceId, SourceIdError, SourceType};
+pub use version::VersionInfo;

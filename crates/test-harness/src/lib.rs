@@ -1,0 +1,22 @@
+//! Real peers for tests: `redis-server`, PostgreSQL, Debian's `docker-registry`
+//! and the real Helm library, each started on a free loopback port and stopped
+//! by PID when dropped (also when the test panics). Plus `eventually()`, a
+//! launcher for our own binaries, and the paths of the shared fixtures.
+//!
+//! A peer that cannot start fails the test loudly: a backend is never skipped.
+
+pub mod binary;
+pub mod eventually;
+pub mod fixtures;
+pub mod helm;
+pub mod postgres;
+pub mod process;
+pub mod redis;
+pub mod registry;
+
+pub use binary::RunningBinary;
+pub use eventually::{eventually, wait_until};
+pub use helm::HelmPeer;
+pub use postgres::PostgresServer;
+pub use redis::RedisServer;
+pub use registry::RegistryServer;

@@ -1,0 +1,109 @@
+//! Building and running the market: the same constructor serves `main` and the
+//! tests, so tests start what production starts.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use chrono::Utc;
+use market_model::{MarketSource, SourceId};
+use service_runtime::server::{self, Readiness, Shutdown};
+use service_runtime::{ConfigError, Metrics};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::store::{self, MarketStore, StoreError};
+
+/// How long in-flight requests may take to finish after a stop signal.
+const GRACE: Duration = Duration::from_secs(3);
+/// How long a request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the market could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("MARKET_DATABASE_URL: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A built market: store open and migrated, listener bound.
+pub struct App {
+    state: AppState,
+    listener: TcpListener,
+    shutdown: Shutdown,
+}
+
+impl App {
+    /// Opens and migrates the store, applies start-up settings and binds the listener.
+    pub async fn build(config: Config, shutdown: Shutdown) -> Result<Self, StartupError> {
+        let store = store::connect(&config.database).await?;
+        store.migrate().await?;
+        if let Some(url) = &config.remote_source_url {
+            activate_remote_source(store.as_ref(), url.as_str()).await?;
+        }
+        let metrics = Metrics::new("market", |_| {});
+        let listener = server::bind(config.listen, "MARKET_LISTEN").await?;
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            metrics,
+        };
+        Ok(Self {
+            state,
+            listener,
+            shutdown,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The whole HTTP surface: the API and the root operations routes.
+    pub fn router(&self) -> Router {
+        let readiness: Arc<dyn Readiness> = Arc::new(StoreReadiness(self.state.store.clone()));
+        let routes = crate::api::router(self.state.clone())
+            .merge(server::ops_router(self.state.metrics.clone(), readiness));
+        service_runtime::http::stack(routes, self.state.metrics.clone(), REQUEST_TIMEOUT)
+    }
+
+    /// Serves until the shutdown token is cancelled, then drains.
+    pub async fn run(self) -> std::io::Result<()> {
+        let router = self.router();
+        server::run("market", self.listener, router, &self.shutdown, GRACE).await
+    }
+}
+
+/// Points the `market.olares` source at `MARKET_REMOTE_SOURCE_URL` and activates it.
+async fn activate_remote_source(store: &dyn MarketStore, url: &str) -> Result<(), StoreError> {
+    let id = SourceId::parse("market.olares").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut source = match store.source(&id).await? {
+        Some(source) => source,
+        None => MarketSource::defaults(Utc::now())
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| {
+                StoreError::Corrupt("market.olares is missing from the default sources".into())
+            })?,
+    };
+    if source.base_url == url && source.is_active {
+        return Ok(());
+    }
+    source.base_url = url.to_owned();
+    source.is_active = true;
+    source.updated_at = Utc::now();
+    store.put_source(&source).await
+}
+
+struct StoreReadiness(Arc<dyn MarketStore>);
+
+#[async_trait::async_trait]
+impl Readiness for StoreReadiness {
+    async fn ready(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|e| format!("store: {e}"))
+    }
+}

@@ -1,0 +1,6 @@
+//! market's integration tests: one binary (see STYLE.md §7).
+
+#![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
+
+mod boot;
+mod store;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs, idempotently: the Debian packages of the test
+# peers (only those missing; `apt-get update` at most once), the Helm peer's
+# Python venv, and cargo-nextest. Safe to run with no standard input.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(redis-server postgresql docker-registry skopeo python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "installing ${missing[*]}"
+  apt-get update -qq
+  # Services must not start on install: the harness starts its own on free ports.
+  ours=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    ours=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+  [ -z "$ours" ] || rm -f /usr/sbin/policy-rc.d
+fi
+
+shared="${MARKET_SHARED_DIR:-../shared}"
+bash "$shared/tools/helm-render/install.sh" </dev/null
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "installing cargo-nextest"
+  cargo install --locked cargo-nextest </dev/null
+fi
