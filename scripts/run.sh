@@ -29,7 +29,9 @@ cat <<MSG
 
 MSG
 
-# If either service exits on its own, stop the other and report failure.
-wait -n "$repo" "$market" || true
+# When either service exits (cleanly after Ctrl-C, or by failing), stop the
+# other and pass its status on.
+status=0
+wait -n "$repo" "$market" || status=$?
 stop
-exit 1
+exit "$status"
