@@ -3,3 +3,6 @@
 //!
 //! Owns: lexing, parsing and executing templates, Helm's value rules and function set.
 //! Never: network I/O, reading archives (that is `olares-chart`), caching outputs.
+
+pub mod values;
+pub mod yaml;

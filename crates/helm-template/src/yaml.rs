@@ -1,0 +1,534 @@
+//! YAML as Helm reads it: goyaml v2's YAML 1.1 scalar resolution, then
+//! sigs.k8s.io/yaml's conversion to JSON, then `encoding/json` into Go values.
+//!
+//! So the result is a JSON value: every number is a float64 (`3` and `0x1F`
+//! alike), `yes`/`on`/`y` are booleans (also as keys, which become the strings
+//! `"true"`/`"false"`), timestamps stay strings, `null` is kept (coalescing
+//! deletes it later), `<<` merge keys are applied, and `.inf`/`.nan` are an error
+//! as JSON cannot hold them. Never: printing YAML (that is `toYaml`).
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use serde_json::{Map, Number, Value};
+
+/// How many nodes alias expansion may produce in one document before the
+/// document is refused (a "billion laughs" guard).
+pub const MAX_NODES: usize = 1_000_000;
+
+/// Why a YAML document could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum YamlError {
+    /// A syntax error, with its 1-based line.
+    #[error("yaml: line {line}: {message}")]
+    Syntax { line: usize, message: String },
+    /// A value JSON cannot represent (`.inf`, `.nan`).
+    #[error("json: unsupported value: {0}")]
+    Unsupported(String),
+    /// A scalar whose explicit tag does not fit its text.
+    #[error("yaml: line {line}: cannot decode {text:?} as {tag}")]
+    BadTag {
+        line: usize,
+        text: String,
+        tag: String,
+    },
+    /// Alias expansion went past [`MAX_NODES`].
+    #[error("yaml: document is too large after expanding aliases (over {MAX_NODES} nodes)")]
+    TooLarge,
+}
+
+/// Parses the first document of `text` (what `yaml.Unmarshal` reads). An empty
+/// document is `Value::Null`.
+pub fn parse(text: &str) -> Result<Value, YamlError> {
+    Ok(parse_all(text)?.into_iter().next().unwrap_or(Value::Null))
+}
+
+/// Parses every document of `text`.
+pub fn parse_all(text: &str) -> Result<Vec<Value>, YamlError> {
+    let mut reader = Reader {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+        nodes: 0,
+    };
+    let mut docs = Vec::new();
+    loop {
+        let (event, span) = reader.next()?;
+        match event {
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamEnd => return Ok(docs),
+            Event::DocumentStart(_) => {
+                reader.anchors.clear();
+                reader.nodes = 0;
+                let (event, span) = reader.next()?;
+                let doc = match event {
+                    Event::DocumentEnd => Value::Null,
+                    event => reader.node(event, span)?,
+                };
+                docs.push(doc);
+            }
+            event => docs.push(reader.node(event, span)?),
+        }
+    }
+}
+
+struct Reader<'a> {
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    anchors: HashMap<usize, Value>,
+    nodes: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
+        match self.parser.next_event() {
+            Some(Ok(pair)) => Ok(pair),
+            Some(Err(e)) => Err(YamlError::Syntax {
+                line: e.marker().line(),
+                message: e.info().to_owned(),
+            }),
+            None => Ok((Event::StreamEnd, Span::default())),
+        }
+    }
+
+    fn count(&mut self, n: usize) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            Err(YamlError::TooLarge)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn node(&mut self, event: Event<'a>, span: Span) -> Result<Value, YamlError> {
+        self.count(1)?;
+        let (value, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => (
+                scalar(&text, style, tag.as_deref(), span.start.line())?,
+                anchor,
+            ),
+            Event::SequenceStart(anchor, _) => (self.sequence()?, anchor),
+            Event::MappingStart(anchor, _) => (self.mapping()?, anchor),
+            Event::Alias(id) => {
+                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
+                self.count(size(&value))?;
+                return Ok(value);
+            }
+            other => {
+                return Err(YamlError::Syntax {
+                    line: span.start.line(),
+                    message: format!("unexpected {other:?}"),
+                });
+            }
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn sequence(&mut self) -> Result<Value, YamlError> {
+        let mut items = Vec::new();
+        loop {
+            let (event, span) = self.next()?;
+            if matches!(event, Event::SequenceEnd) {
+                return Ok(Value::Array(items));
+            }
+            items.push(self.node(event, span)?);
+        }
+    }
+
+    fn mapping(&mut self) -> Result<Value, YamlError> {
+        let mut map = Map::new();
+        // Merged keys never override keys written in the mapping itself,
+        // wherever the `<<` stands.
+        let mut merged = Map::new();
+        loop {
+            let (event, span) = self.next()?;
+            if matches!(event, Event::MappingEnd) {
+                for (k, v) in merged {
+                    map.entry(k).or_insert(v);
+                }
+                return Ok(Value::Object(map));
+            }
+            let is_merge =
+                matches!(&event, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+            let key = self.node(event, span)?;
+            let (event, span) = self.next()?;
+            let value = self.node(event, span)?;
+            if is_merge {
+                merge_into(&mut merged, value, span.start.line())?;
+            } else {
+                map.insert(key_string(&key)?, value);
+            }
+        }
+    }
+}
+
+/// Applies a `<<` value (a map, or a list of maps where earlier ones win).
+fn merge_into(merged: &mut Map<String, Value>, value: Value, line: usize) -> Result<(), YamlError> {
+    let maps = match value {
+        Value::Object(map) => vec![map],
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::Object(map) => Ok(map),
+                _ => Err(merge_error(line)),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(merge_error(line)),
+    };
+    for map in maps {
+        for (k, v) in map {
+            merged.entry(k).or_insert(v);
+        }
+    }
+    Ok(())
+}
+
+fn merge_error(line: usize) -> YamlError {
+    YamlError::Syntax {
+        line,
+        message: "map merge requires map or sequence of maps as the value".into(),
+    }
+}
+
+/// sigs.k8s.io/yaml turns non-string keys into strings.
+fn key_string(key: &Value) -> Result<String, YamlError> {
+    Ok(match key {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_owned(),
+        Value::Number(n) => match n.as_f64() {
+            // Keys keep integer text; floats use Go's 'g' format at 32 bits.
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            Some(f) => format!("{}", f as f32),
+            None => n.to_string(),
+        },
+        Value::Array(_) | Value::Object(_) => {
+            return Err(YamlError::Unsupported(
+                "a map or list as a mapping key".into(),
+            ));
+        }
+    })
+}
+
+fn size(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(size).sum::<usize>(),
+        Value::Object(map) => 1 + map.values().map(size).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// Resolves one scalar as goyaml v2 does.
+fn scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    line: usize,
+) -> Result<Value, YamlError> {
+    if let Some(tag) = tag.filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!") {
+        return tagged(text, &tag.suffix, line);
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Value::String(text.to_owned()));
+    }
+    Ok(resolve_plain(text)?.unwrap_or_else(|| Value::String(text.to_owned())))
+}
+
+fn tagged(text: &str, suffix: &str, line: usize) -> Result<Value, YamlError> {
+    let bad = || YamlError::BadTag {
+        line,
+        text: text.to_owned(),
+        tag: format!("!!{suffix}"),
+    };
+    match suffix {
+        "str" => Ok(Value::String(text.to_owned())),
+        "null" => Ok(Value::Null),
+        "bool" => match resolve_plain(text)? {
+            Some(v @ Value::Bool(_)) => Ok(v),
+            _ => Err(bad()),
+        },
+        "int" | "float" => match resolve_plain(text)? {
+            Some(v @ Value::Number(_)) => Ok(v),
+            _ => Err(bad()),
+        },
+        _ => Ok(resolve_plain(text)?.unwrap_or_else(|| Value::String(text.to_owned()))),
+    }
+}
+
+/// The value of a plain scalar that is not a string, if any.
+fn resolve_plain(text: &str) -> Result<Option<Value>, YamlError> {
+    let fixed = match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            Some(Value::Bool(true))
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            Some(Value::Bool(false))
+        }
+        "" | "~" | "null" | "Null" | "NULL" => Some(Value::Null),
+        ".nan" | ".NaN" | ".NAN" => return Err(YamlError::Unsupported("NaN".into())),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Err(YamlError::Unsupported("+Inf".into()));
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Err(YamlError::Unsupported("-Inf".into())),
+        _ => None,
+    };
+    if fixed.is_some() {
+        return Ok(fixed);
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
+        return Ok(None);
+    }
+    Ok(number(text).and_then(Number::from_f64).map(Value::Number))
+}
+
+/// Integers (Go `ParseInt` base 0 after removing `_`, then unsigned, then
+/// binary) and YAML-style floats, as float64.
+fn number(text: &str) -> Option<f64> {
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    if let Some(i) = go_parse_int(&plain) {
+        return Some(i);
+    }
+    if is_yaml_float(&plain) {
+        return plain.parse::<f64>().ok().filter(|f| f.is_finite());
+    }
+    let (negative, digits) = match plain.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, plain.strip_prefix('+').unwrap_or(&plain)),
+    };
+    let binary = digits.strip_prefix("0b")?;
+    let v = u64::from_str_radix(binary, 2).ok()? as f64;
+    Some(if negative { -v } else { v })
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`, falling back to `ParseUint`: a sign, then
+/// `0x`/`0o`/`0b` prefixes or a leading `0` for octal.
+fn go_parse_int(s: &str) -> Option<f64> {
+    let (negative, rest) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = rest.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if negative {
+        // ParseInt accepts down to -2^63; ParseUint takes no sign.
+        (magnitude <= 1 << 63).then(|| -(magnitude as f64))
+    } else {
+        Some(magnitude as f64)
+    }
+}
+
+/// goyaml v2's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(text: &str) -> Value {
+        parse(&format!("x: {text}\n")).unwrap()["x"].clone()
+    }
+
+    #[test]
+    fn numbers_are_float64_with_yaml_1_1_forms() {
+        for (text, want) in [
+            ("3", 3.0),
+            ("-42", -42.0),
+            ("0x1F", 31.0),
+            ("0777", 511.0),
+            ("0o17", 15.0),
+            ("1_000", 1000.0),
+            ("1e6", 1e6),
+            ("1234567.0", 1234567.0),
+            ("-0.0", -0.0),
+            ("0.00001", 0.00001),
+            ("12345678901234567890", 12345678901234567890.0),
+            ("0b101", 5.0),
+            (".5", 0.5),
+        ] {
+            assert_eq!(one(text).as_f64(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn strings_that_look_like_other_things() {
+        for text in [
+            "\"123\"",
+            "'true'",
+            "2024-01-02",
+            "2001-12-14 21:59:43.10 -5",
+            "1:20",
+            "1e",
+            "1.2.3",
+            "abc",
+            "1e400",
+        ] {
+            assert!(one(text).is_string(), "{text} => {:?}", one(text));
+        }
+    }
+
+    /// Each checked against real Helm v4.2.3 (`kindOf` and printing of the value).
+    #[test]
+    fn edge_scalars_as_real_helm_loads_them() {
+        for (text, want) in [
+            ("09", 9.0),
+            ("0b101", 5.0),
+            ("+1", 1.0),
+            ("1.", 1.0),
+            ("0x_1F", 31.0),
+            ("-0b11", -3.0),
+            ("1_0.5", 10.5),
+            ("0o17", 15.0),
+            ("00", 0.0),
+            ("+.5", 0.5),
+            ("0x8000000000000000", 9.223372036854776e18),
+        ] {
+            assert_eq!(one(text).as_f64(), Some(want), "{text}");
+        }
+        assert_eq!(parse("n: 1e400").unwrap(), json!({"false": "1e400"}));
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_also_as_keys() {
+        for t in ["y", "yes", "on", "True"] {
+            assert_eq!(one(t), json!(true), "{t}");
+        }
+        for f in ["n", "no", "off", "NO"] {
+            assert_eq!(one(f), json!(false), "{f}");
+        }
+        assert_eq!(
+            parse("{y: 1, z: 2}").unwrap(),
+            json!({"true": 1.0, "z": 2.0})
+        );
+        assert_eq!(
+            parse("1: a\n2.5: b").unwrap(),
+            json!({"1": "a", "2.5": "b"})
+        );
+    }
+
+    #[test]
+    fn nulls_are_kept_for_coalescing() {
+        assert_eq!(
+            parse("a: ~\nb: null\nc:\n").unwrap(),
+            json!({"a": null, "b": null, "c": null})
+        );
+        assert_eq!(parse("").unwrap(), Value::Null);
+        assert_eq!(parse("---\n...\n").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn infinities_are_refused_like_encoding_json() {
+        assert_eq!(
+            parse("x: .inf").unwrap_err(),
+            YamlError::Unsupported("+Inf".into())
+        );
+        assert_eq!(
+            parse("x: .nan").unwrap_err(),
+            YamlError::Unsupported("NaN".into())
+        );
+    }
+
+    #[test]
+    fn merge_keys_and_aliases() {
+        let doc = "base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\nl: &l [1, 2]\nm: *l\n";
+        assert_eq!(
+            parse(doc).unwrap(),
+            json!({"base": {"a": 1.0, "b": 2.0}, "x": {"a": 1.0, "b": 3.0}, "l": [1.0, 2.0], "m": [1.0, 2.0]})
+        );
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut doc = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (i, prev) in ["b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g"])
+        {
+            doc.push_str(&format!("{i}: &{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        assert_eq!(parse(&doc).unwrap_err(), YamlError::TooLarge);
+    }
+
+    #[test]
+    fn explicit_tags_and_quoted_scalars() {
+        assert_eq!(one("!!str 3"), json!("3"));
+        assert_eq!(one("'yes'"), json!("yes"));
+        assert_eq!(one("!!int 3"), json!(3.0));
+        assert!(matches!(
+            parse("x: !!int abc").unwrap_err(),
+            YamlError::BadTag { .. }
+        ));
+    }
+
+    #[test]
+    fn several_documents() {
+        let docs = parse_all("a: 1\n---\nb: 2\n---\n").unwrap();
+        assert_eq!(
+            docs,
+            vec![json!({"a": 1.0}), json!({"b": 2.0}), Value::Null]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_the_line() {
+        let err = parse("a: [\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                YamlError::Syntax { line: 2, .. } | YamlError::Syntax { line: 1, .. }
+            ),
+            "{err:?}"
+        );
+    }
+}
