@@ -1,8 +1,29 @@
 //! Go's text/template with Sprig and Helm's engine functions, rendering a chart's
 //! templates exactly as Helm's `engine.Render` does (DESIGN.md §6).
 //!
-//! Owns: lexing, parsing and executing templates, Helm's value rules and function set.
+//! Layers, bottom up: `value` (Go's dynamic values), `fmt` (Go's printing),
+//! `lex`/`parse`/`exec`/`template` (text/template), `yaml` and `values` (how
+//! Helm reads and coalesces values), `chart` (Helm's loader rules).
 //! Never: network I/O, reading archives (that is `olares-chart`), caching outputs.
 
+mod builtins;
+pub mod chart;
+pub mod deps;
+pub mod error;
+mod exec;
+pub mod fmt;
+pub mod lex;
+pub mod objects;
+pub mod parse;
+pub mod semver;
+pub mod sprig;
+pub mod template;
+pub mod value;
 pub mod values;
 pub mod yaml;
+
+pub use builtins::{html_escape, js_escape, query_escape};
+pub use error::{Error, ExecError, ExecErrorKind, FuncError, ParseError};
+pub use sprig::sprig_funcs;
+pub use template::{Context, FuncImpl, FuncMap, Function, Limits, MissingKey, Options, Templates};
+pub use value::{ArgType, ElemType, List, Map, Object, ObjectKind, RetType, Signature, Value};

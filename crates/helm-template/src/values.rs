@@ -118,6 +118,12 @@ fn lay_defaults(chart: &ValuesTree, v: &mut Table, merge: bool) {
     }
 }
 
+/// `coalesceTables(dst, src, merge = true)`: lays `src` under `dst`, `dst`
+/// winning, nulls kept.
+pub fn merge_tables(dst: &mut Table, src: Table) {
+    coalesce_tables(dst, src, true);
+}
+
 /// Lays `src` under `dst`, `dst` winning (`coalesceTablesFullKey`).
 fn coalesce_tables(dst: &mut Table, mut src: Table, merge: bool) {
     let src_non_null: Vec<String> = src

@@ -1,5 +1,14 @@
-//! Bytes in, typed chart out: the capped `.tgz` reader and deterministic writer,
-//! `Chart.yaml`, `values.yaml`, `OlaresManifest.yaml`, i18n and marker files.
-//!
-//! Owns: the only way the project opens a chart archive (DESIGN.md §4.3 step 1, §7).
-//! Never: network I/O, rendering templates (that is `helm-template`).
+//! Bytes in, typed chart out: the only way the project opens a Helm chart package (`.tgz`) or an
+//! upload. It owns the capped archive reader, the deterministic package writer and Helm's
+//! `.helmignore` rules. It never touches the network or the file system beyond the reader it is
+//! given, and never unpacks to disk.
+
+pub mod archive;
+pub mod helmignore;
+pub mod package;
+
+pub use archive::{
+    ArchiveError, ChartArchive, ChartFile, Limits, read_chart_archive, read_chart_archive_from,
+};
+pub use helmignore::{HelmIgnore, HelmIgnoreError};
+pub use package::{PackageError, write_chart_archive};

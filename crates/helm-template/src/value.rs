@@ -1,0 +1,659 @@
+//! Go's dynamic values as Helm templates see them: nil, `bool`, `int`, `int64`,
+//! `float64`, `string`, `[]uint8`, slices, shared mutable maps and Helm's typed
+//! objects (structs and named types with methods).
+//!
+//! Maps are reference types exactly as in Go: cloning a [`Value::Map`] clones the
+//! handle, and mutation through one handle (Sprig's `set`, `unset`, `merge`) is
+//! seen through every other. Lists are immutable once built (no Sprig or builtin
+//! function mutates a slice in place), so they are shared behind an `Rc` too.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+use crate::error::FuncError;
+
+/// The Go element type of a slice or map value (the `T` in `[]T` or
+/// `map[string]T`). Only used for type names, zero values and assignability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ElemType {
+    /// `interface {}`
+    Interface,
+    /// `string`
+    String,
+    /// `int`
+    Int,
+    /// `int64`
+    Int64,
+    /// `float64`
+    Float64,
+    /// `bool`
+    Bool,
+    /// `[]uint8`
+    Bytes,
+}
+
+impl ElemType {
+    /// The Go spelling of the type.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            ElemType::Interface => "interface {}",
+            ElemType::String => "string",
+            ElemType::Int => "int",
+            ElemType::Int64 => "int64",
+            ElemType::Float64 => "float64",
+            ElemType::Bool => "bool",
+            ElemType::Bytes => "[]uint8",
+        }
+    }
+
+    /// The Go zero value of the type (nil for interfaces and slices).
+    pub fn zero(self) -> Value {
+        match self {
+            ElemType::Interface => Value::Nil,
+            ElemType::String => Value::from(""),
+            ElemType::Int => Value::Int(0),
+            ElemType::Int64 => Value::Int64(0),
+            ElemType::Float64 => Value::Float(0.0),
+            ElemType::Bool => Value::Bool(false),
+            ElemType::Bytes => Value::Bytes(Rc::from(Vec::new())),
+        }
+    }
+}
+
+/// A Go dynamic value.
+#[derive(Clone)]
+pub enum Value {
+    /// The nil interface (`<nil>`); also a missing map entry under
+    /// `missingkey=zero`.
+    Nil,
+    /// `bool`
+    Bool(bool),
+    /// Go `int` (64-bit): template integer literals, `len`, `atoi`, `int`.
+    Int(i64),
+    /// Go `int64`: Sprig arithmetic (`add`, `mul`, `int64`, …).
+    Int64(i64),
+    /// `float64`: every number loaded from YAML/JSON, float literals.
+    Float(f64),
+    /// `string`
+    String(Rc<str>),
+    /// `[]uint8` (e.g. `.Files.GetBytes`).
+    Bytes(Rc<[u8]>),
+    /// A slice `[]T`.
+    List(List),
+    /// A map `map[string]T`, shared and mutable.
+    Map(Map),
+    /// A Helm object: a struct or a named type with methods.
+    Object(Rc<dyn Object>),
+}
+
+impl Value {
+    /// The Go type name as `%T` prints it.
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Nil => "<nil>".to_string(),
+            Value::Bool(_) => "bool".to_string(),
+            Value::Int(_) => "int".to_string(),
+            Value::Int64(_) => "int64".to_string(),
+            Value::Float(_) => "float64".to_string(),
+            Value::String(_) => "string".to_string(),
+            Value::Bytes(_) => "[]uint8".to_string(),
+            Value::List(l) => format!("[]{}", l.elem().go_name()),
+            Value::Map(m) => m.type_name(),
+            Value::Object(o) => o.type_name(),
+        }
+    }
+
+    /// The reflect kind name as Sprig's `kindOf` prints it.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::Bytes(_) | Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(o) => match o.kind() {
+                ObjectKind::Struct => "struct",
+                ObjectKind::Pointer => "ptr",
+                ObjectKind::Named => match o.underlying() {
+                    Some(u) => u.kind_name(),
+                    None => "struct",
+                },
+            },
+        }
+    }
+
+    /// Go template truth: false for nil, `false`, zero numbers, empty
+    /// strings, slices and maps; true for everything else (structs included).
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) | Value::Int64(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Object(o) => match o.underlying() {
+                Some(u) => u.is_true(),
+                None => true,
+            },
+        }
+    }
+
+    /// True for the nil interface.
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    /// The string if this is a Go `string`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The map if this is a map.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The list if this is a slice.
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// A Go `string` value.
+    pub fn string(s: impl Into<Rc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// A `[]interface {}` value.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(List::new(items))
+    }
+
+    /// A `[]string` value.
+    pub fn string_list<I, S>(items: I) -> Value
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Rc<str>>,
+    {
+        Value::List(List::with_elem(
+            items.into_iter().map(|s| Value::String(s.into())).collect(),
+            ElemType::String,
+        ))
+    }
+
+    /// A value loaded from JSON the way Go's `encoding/json` decodes into
+    /// `interface{}`: every number becomes `float64`.
+    pub fn from_json(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(s) => Value::from(s.as_str()),
+            serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => {
+                let m = Map::new();
+                for (k, v) in o {
+                    m.insert(k.clone(), Value::from_json(v));
+                }
+                Value::Map(m)
+            }
+        }
+    }
+
+    /// A deep copy: maps and lists are copied recursively, so the result shares
+    /// no mutable state with `self` (Sprig's `deepCopy`).
+    pub fn deep_copy(&self) -> Value {
+        self.deep_copy_depth(0)
+    }
+
+    fn deep_copy_depth(&self, depth: usize) -> Value {
+        if depth > MAX_NESTING {
+            return Value::Nil;
+        }
+        match self {
+            Value::List(l) => Value::List(List::with_elem(
+                l.iter().map(|v| v.deep_copy_depth(depth + 1)).collect(),
+                l.elem(),
+            )),
+            Value::Map(m) => {
+                let out = Map::with_type(m.named_type(), m.elem());
+                for (k, v) in m.entries() {
+                    out.insert(k, v.deep_copy_depth(depth + 1));
+                }
+                Value::Map(out)
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+/// Nesting beyond which recursive walks (printing, copying, comparing) stop,
+/// so that a map containing itself cannot overflow the stack.
+pub const MAX_NESTING: usize = 1000;
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}({})",
+            self.type_name(),
+            crate::fmt::sprint(std::slice::from_ref(self))
+        )
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(Rc::from(s))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(Rc::from(s))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Float(f)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Value {
+        Value::list(v)
+    }
+}
+
+impl From<Map> for Value {
+    fn from(m: Map) -> Value {
+        Value::Map(m)
+    }
+}
+
+impl From<List> for Value {
+    fn from(l: List) -> Value {
+        Value::List(l)
+    }
+}
+
+/// An immutable Go slice (`[]T`).
+#[derive(Clone)]
+pub struct List {
+    items: Rc<Vec<Value>>,
+    elem: ElemType,
+}
+
+impl List {
+    /// A `[]interface {}`.
+    pub fn new(items: Vec<Value>) -> List {
+        List {
+            items: Rc::new(items),
+            elem: ElemType::Interface,
+        }
+    }
+
+    /// A slice with the given element type; the caller guarantees the items
+    /// have that type.
+    pub fn with_elem(items: Vec<Value>, elem: ElemType) -> List {
+        List {
+            items: Rc::new(items),
+            elem,
+        }
+    }
+
+    /// The element type.
+    pub fn elem(&self) -> ElemType {
+        self.elem
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Element `i`.
+    pub fn get(&self, i: usize) -> Option<&Value> {
+        self.items.get(i)
+    }
+
+    /// Iterate over the elements.
+    pub fn iter(&self) -> std::slice::Iter<'_, Value> {
+        self.items.iter()
+    }
+
+    /// The elements as a slice.
+    pub fn as_slice(&self) -> &[Value] {
+        &self.items
+    }
+
+    /// A new list holding `self[lo..hi]` with the same element type.
+    pub fn slice(&self, lo: usize, hi: usize) -> List {
+        List::with_elem(self.items[lo..hi].to_vec(), self.elem)
+    }
+}
+
+struct MapInner {
+    entries: RefCell<BTreeMap<String, Value>>,
+    /// A named type (e.g. `common.Values`) or None for `map[string]T`.
+    named: Option<Rc<str>>,
+    elem: ElemType,
+}
+
+/// A Go map with string keys: a shared, mutable reference. Iteration order is
+/// bytewise key order (Go sorts keys when printing and ranging).
+#[derive(Clone)]
+pub struct Map {
+    inner: Rc<MapInner>,
+}
+
+impl Default for Map {
+    fn default() -> Self {
+        Map::new()
+    }
+}
+
+impl Map {
+    /// An empty `map[string]interface {}`.
+    pub fn new() -> Map {
+        Map::with_type(None, ElemType::Interface)
+    }
+
+    /// An empty map of a named type (`named`, e.g. `common.Values`) or of
+    /// `map[string]ELEM`.
+    pub fn with_type(named: Option<Rc<str>>, elem: ElemType) -> Map {
+        Map {
+            inner: Rc::new(MapInner {
+                entries: RefCell::new(BTreeMap::new()),
+                named,
+                elem,
+            }),
+        }
+    }
+
+    /// A `map[string]interface {}` holding the pairs.
+    pub fn from_pairs<I, K>(pairs: I) -> Map
+    where
+        I: IntoIterator<Item = (K, Value)>,
+        K: Into<String>,
+    {
+        let m = Map::new();
+        for (k, v) in pairs {
+            m.insert(k.into(), v);
+        }
+        m
+    }
+
+    /// The Go type name (`map[string]interface {}` or the named type).
+    pub fn type_name(&self) -> String {
+        match &self.inner.named {
+            Some(n) => n.to_string(),
+            None => format!("map[string]{}", self.inner.elem.go_name()),
+        }
+    }
+
+    /// The named type, if any.
+    pub fn named_type(&self) -> Option<Rc<str>> {
+        self.inner.named.clone()
+    }
+
+    /// The element type.
+    pub fn elem(&self) -> ElemType {
+        self.inner.elem
+    }
+
+    /// True when both handles refer to the same map.
+    pub fn ptr_eq(&self, other: &Map) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The value stored under `key`.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.inner.entries.borrow().get(key).cloned()
+    }
+
+    /// True if `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.inner.entries.borrow().contains_key(key)
+    }
+
+    /// Store `value` under `key`, returning the previous value.
+    pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.inner.entries.borrow_mut().insert(key.into(), value)
+    }
+
+    /// Remove `key`, returning its value.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.inner.entries.borrow_mut().remove(key)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.inner.entries.borrow().len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.inner.entries.borrow().is_empty()
+    }
+
+    /// The keys in bytewise order (a snapshot).
+    pub fn keys(&self) -> Vec<String> {
+        self.inner.entries.borrow().keys().cloned().collect()
+    }
+
+    /// The entries in bytewise key order (a snapshot: the map may be mutated
+    /// while the caller walks it).
+    pub fn entries(&self) -> Vec<(String, Value)> {
+        self.inner
+            .entries
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Remove every entry.
+    pub fn clear(&self) {
+        self.inner.entries.borrow_mut().clear();
+    }
+}
+
+/// How an [`Object`] behaves for reflection-like operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A struct value (`T`): printed `{a b}`.
+    Struct,
+    /// A pointer to a struct (`*T`): printed `&{a b}` at top level.
+    Pointer,
+    /// A named non-struct type (e.g. `chartutil.Files`, a map; or
+    /// `chartutil.VersionSet`, a slice) whose [`Object::underlying`] value is
+    /// used for printing, `range`, `index`, `len` and truth.
+    Named,
+}
+
+/// The Go types of parameters of functions and methods, used to check and
+/// convert arguments as Go's `reflect.Call` requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgType {
+    /// `interface {}`: anything, nil included.
+    Any,
+    /// `string`
+    String,
+    /// `int`
+    Int,
+    /// `int64`
+    Int64,
+    /// `float64`
+    Float64,
+    /// `bool`
+    Bool,
+    /// `[]interface {}`
+    List,
+    /// `map[string]interface {}` (named map types with that underlying type
+    /// are assignable too).
+    Map,
+    /// `[]string`
+    StringList,
+}
+
+impl ArgType {
+    /// The Go spelling of the type, as used in error messages.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            ArgType::Any => "interface {}",
+            ArgType::String => "string",
+            ArgType::Int => "int",
+            ArgType::Int64 => "int64",
+            ArgType::Float64 => "float64",
+            ArgType::Bool => "bool",
+            ArgType::List => "[]interface {}",
+            ArgType::Map => "map[string]interface {}",
+            ArgType::StringList => "[]string",
+        }
+    }
+}
+
+/// Whether a function's declared Go result type is `interface{}` (then a nil
+/// result is a nil interface and field access on it is a "nil pointer" error,
+/// and type names in errors read `interface {}`) or a concrete type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RetType {
+    /// A concrete type (`string`, `bool`, `[]interface {}`, …).
+    #[default]
+    Concrete,
+    /// `interface {}`.
+    Interface,
+}
+
+/// The Go signature of a function or method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The fixed parameters.
+    pub params: Vec<ArgType>,
+    /// The element type of a final `...T` parameter.
+    pub variadic: Option<ArgType>,
+    /// The declared result type.
+    pub ret: RetType,
+}
+
+impl Signature {
+    /// A signature with fixed parameters and a concrete result.
+    pub fn new(params: &[ArgType]) -> Signature {
+        Signature {
+            params: params.to_vec(),
+            variadic: None,
+            ret: RetType::Concrete,
+        }
+    }
+
+    /// A signature with fixed parameters followed by `...variadic`.
+    pub fn variadic(params: &[ArgType], variadic: ArgType) -> Signature {
+        Signature {
+            params: params.to_vec(),
+            variadic: Some(variadic),
+            ret: RetType::Concrete,
+        }
+    }
+
+    /// The same signature with an `interface{}` result.
+    pub fn returns_interface(mut self) -> Signature {
+        self.ret = RetType::Interface;
+        self
+    }
+}
+
+/// A Helm object: a Go struct, pointer to struct, or a named type with methods
+/// (`.Capabilities`, `.Capabilities.KubeVersion`, `.Files`, …).
+pub trait Object {
+    /// The Go type name (`%T`, error messages), e.g. `*common.Capabilities`.
+    fn type_name(&self) -> String;
+
+    /// Struct, pointer to struct, or named non-struct type.
+    fn kind(&self) -> ObjectKind;
+
+    /// For [`ObjectKind::Named`]: the underlying map/slice/string value.
+    fn underlying(&self) -> Option<Value> {
+        None
+    }
+
+    /// The exported struct fields in declaration order (name, value), used for
+    /// field access and `%v`/`%+v` printing. Named types have none.
+    fn fields(&self) -> Vec<(String, Value)> {
+        Vec::new()
+    }
+
+    /// One field by name; the default looks it up in [`Object::fields`].
+    fn field(&self, name: &str) -> Option<Value> {
+        self.fields()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// True if the named field has the static type `interface {}`.
+    fn field_is_interface(&self, _name: &str) -> bool {
+        false
+    }
+
+    /// The signature of the named method, if the type has one.
+    fn method(&self, _name: &str) -> Option<Signature> {
+        None
+    }
+
+    /// Call the named method (only called when [`Object::method`] returned a
+    /// signature; arguments are already checked against it).
+    fn call_method(&self, name: &str, _args: &[Value]) -> Result<Value, FuncError> {
+        Err(FuncError::new(format!("no method {name}")))
+    }
+
+    /// The result of a `String()` method, for types whose pointer implements
+    /// `fmt.Stringer`. Template actions print addressable values with it
+    /// (`{{ .Capabilities.KubeVersion }}` ⇒ `v1.36.0`) while `printf "%v"`
+    /// does not.
+    fn addressable_string(&self) -> Option<String> {
+        None
+    }
+
+    /// The result of a `String()` method on the value itself (`fmt.Stringer`),
+    /// used by every print.
+    fn stringer(&self) -> Option<String> {
+        None
+    }
+
+    /// The plain value `encoding/json` would marshal (for `toJson`/`toYaml`).
+    fn to_json_value(&self) -> Value {
+        match self.underlying() {
+            Some(u) => u,
+            None => Value::Map(Map::from_pairs(self.fields())),
+        }
+    }
+}
