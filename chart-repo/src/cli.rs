@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the chart repository, its control API and the hydrator workers.
     Serve,
+    /// Render a chart as Helm does and print the result as JSON.
+    Render(crate::render::RenderArgs),
 }
 
 /// Runs a parsed command line to completion.
@@ -38,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown.cancel_on_signals()?;
             App::build(config, shutdown).await?.run().await?;
         }
+        Command::Render(args) => crate::render::run(args).map_err(anyhow::Error::msg)?,
     }
     Ok(())
 }

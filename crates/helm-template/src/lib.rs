@@ -9,20 +9,27 @@
 mod builtins;
 pub mod chart;
 pub mod deps;
+pub mod emit;
+pub mod engine;
 pub mod error;
 mod exec;
 pub mod fmt;
+pub mod goyaml;
 pub mod lex;
+pub mod load;
 pub mod objects;
 pub mod parse;
 pub mod semver;
+pub mod setjson;
 pub mod sprig;
+pub mod sprig_extra;
 pub mod template;
 pub mod value;
 pub mod values;
 pub mod yaml;
 
 pub use builtins::{html_escape, js_escape, query_escape};
+pub use engine::{Prepared, RenderError, RenderOptions, render};
 pub use error::{Error, ExecError, ExecErrorKind, FuncError, ParseError};
 pub use sprig::sprig_funcs;
 pub use template::{Context, FuncImpl, FuncMap, Function, Limits, MissingKey, Options, Templates};
