@@ -1,5 +1,5 @@
 //! Helm's value-printing functions that go through Go's encoders: `toYaml`,
-//! `mustToYaml`, `toYamlPretty`, and the YAML of `.Files.AsConfig`/`AsSecrets`.
+//! `mustToYaml`, `toYamlPretty`, `toToml`, and the YAML of `.Files.AsConfig`/`AsSecrets`.
 //! Values are converted to the JSON model first (what `encoding/json` would
 //! marshal), then printed by [`crate::goyaml`].
 

@@ -1,0 +1,55 @@
+//! Byte-exact reimplementation of the serialisation functions of Helm's template engine:
+//! `toYaml`, `toYamlPretty`, `toJson`, `toRawJson`, `toPrettyJson` (and `toToml`).
+//!
+//! Inputs are `serde_json::Value`s whose numbers are all read as float64, as Helm's values
+//! are after their JSON round trip. Module map:
+//!
+//! - [`json`]: Go `encoding/json` output (`toJson`, `toRawJson`, `toPrettyJson`).
+//! - [`toml`]: BurntSushi/toml output (`toToml`).
+//! - [`yaml`]: the value → node tree step of goyaml v2 (`toYaml`) and v3 (`toYamlPretty`).
+//! - `emitter`: goyaml's libyaml-derived emitter (layout, quoting, folding).
+//! - `resolve`: goyaml's implicit typing of plain scalars (what needs quoting).
+//! - `keysort`: goyaml's natural key order.
+//! - `gofloat`: Go's float64 formatting.
+
+mod emitter;
+mod gofloat;
+pub mod json;
+mod keysort;
+mod resolve;
+pub mod toml;
+mod unicode_tables;
+pub mod yaml;
+
+pub use json::{to_json, to_pretty_json, to_raw_json};
+pub use toml::to_toml;
+pub use yaml::{to_yaml, to_yaml_pretty};
+
+/// Why a conversion fails where Helm's function would fail (the template function then
+/// swallows the error and prints an empty string, the `must…` variant panics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// yaml.v2 refused the JSON text: it holds a character YAML forbids (DEL, C1 controls
+    /// other than NEL, U+FFFE, U+FFFF). Helm's `toYaml` prints `""`.
+    ControlCharacter(char),
+    /// yaml.v2 could not parse a mapping key back from the JSON text: it holds a NEL
+    /// (U+0085, a YAML line break) or is longer than 1024 characters once JSON-escaped.
+    /// Helm's `toYaml` prints `""`.
+    UnreadableKey,
+    /// `toToml` of nil: the TOML encoder panics and Helm's render fails.
+    TomlNil,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::ControlCharacter(_) => f.write_str("yaml: control characters are not allowed"),
+            Error::TomlNil => f.write_str(
+                "error calling toToml: reflect: call of reflect.Value.Type on zero Value",
+            ),
+            Error::UnreadableKey => f.write_str("yaml: line 1: did not find expected ',' or '}'"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
