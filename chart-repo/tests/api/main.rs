@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
 
 mod boot;
+mod render_corpus;
 mod store;

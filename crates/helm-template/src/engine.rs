@@ -341,16 +341,14 @@ fn chart_value(md: &Metadata, is_root: bool) -> Value {
             ]))
         })
         .collect();
-    let annotations = match &md.annotations {
-        None => Value::Nil,
-        Some(pairs) => {
-            let map = Map::with_type(None, ElemType::String);
-            for (k, v) in pairs {
-                map.insert(k.clone(), Value::string(v.as_str()));
-            }
-            Value::Map(map)
-        }
-    };
+    // A nil map[string]string prints `map[]`; the value model has no nil maps,
+    // so an absent field is an empty one (FIXME(issue 4): `toYaml .Chart`
+    // shows `{}` where Helm shows `null`).
+    let annotations = Map::with_type(None, ElemType::String);
+    for (k, v) in md.annotations.iter().flatten() {
+        annotations.insert(k.clone(), Value::string(v.as_str()));
+    }
+    let annotations = Value::Map(annotations);
     Value::Map(Map::from_pairs([
         ("Name", Value::string(md.name.as_str())),
         ("Home", Value::string(md.home.as_str())),

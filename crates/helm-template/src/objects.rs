@@ -167,6 +167,13 @@ impl Object for KubeVersion {
     fn addressable_string(&self) -> Option<String> {
         Some(self.normalized.clone())
     }
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(vec![
+            ("Version".into(), Value::string(self.version.as_str())),
+            ("Major".into(), Value::string(self.major.as_str())),
+            ("Minor".into(), Value::string(self.minor.as_str())),
+        ])
+    }
     fn to_json_value(&self) -> Value {
         Value::Map(Map::from_pairs([
             ("Version", Value::string(self.version.as_str())),
@@ -219,6 +226,13 @@ impl Object for BuildInfo {
             ("GoVersion".into(), Value::string("go1.26.6")),
             ("KubeClientVersion".into(), Value::string("v1.36")),
         ]
+    }
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        Some(vec![
+            ("version".into(), Value::string("v4.2")),
+            ("go_version".into(), Value::string("go1.26.6")),
+            ("kube_client_version".into(), Value::string("v1.36")),
+        ])
     }
     fn to_json_value(&self) -> Value {
         Value::Map(Map::from_pairs([

@@ -22,7 +22,7 @@ pub struct Version {
 pub enum SemverError {
     #[error("invalid semantic version")]
     InvalidVersion,
-    #[error("improper constraint: {0}")]
+    #[error("improper constraint: {}", crate::fmt::quote(.0))]
     InvalidConstraint(String),
 }
 

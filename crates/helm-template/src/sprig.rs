@@ -334,7 +334,21 @@ fn write_json(out: &mut String, v: &Value, escape_html: bool, depth: usize) -> R
             }
             out.push('}');
         }
-        Value::Object(o) => write_json(out, &o.to_json_value(), escape_html, depth + 1)?,
+        Value::Object(o) => match o.json_fields() {
+            Some(fields) => {
+                out.push('{');
+                for (i, (k, e)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_string(out, k, escape_html);
+                    out.push(':');
+                    write_json(out, e, escape_html, depth + 1)?;
+                }
+                out.push('}');
+            }
+            None => write_json(out, &o.to_json_value(), escape_html, depth + 1)?,
+        },
     }
     Ok(())
 }

@@ -649,6 +649,13 @@ pub trait Object {
         None
     }
 
+    /// For structs `encoding/json` marshals field by field: the JSON fields in
+    /// declaration order (Go does not sort them). `None` uses
+    /// [`Object::to_json_value`].
+    fn json_fields(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
+
     /// The plain value `encoding/json` would marshal (for `toJson`/`toYaml`).
     fn to_json_value(&self) -> Value {
         match self.underlying() {
