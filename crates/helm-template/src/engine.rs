@@ -27,6 +27,15 @@ const ROOT: &str = "gotpl";
 const WARN_START: &str = "HELM_ERR_START";
 const WARN_END: &str = "HELM_ERR_END";
 
+/// Limits of one render: far above what real charts need (the largest
+/// fixture stays under 1 MiB of output and a few hundred thousand steps), low
+/// enough that a hostile chart fails within seconds.
+pub const RENDER_LIMITS: Limits = Limits {
+    max_output_bytes: 64 << 20,
+    max_steps: 20_000_000,
+    max_depth: 10_000,
+};
+
 /// The release a render is for (`helm template` defaults).
 #[derive(Clone, Debug)]
 pub struct RenderOptions {
@@ -45,7 +54,7 @@ impl Default for RenderOptions {
             namespace: "default".into(),
             kube_version: crate::objects::DEFAULT_KUBE_VERSION.into(),
             strict: false,
-            limits: Limits::default(),
+            limits: RENDER_LIMITS,
         }
     }
 }

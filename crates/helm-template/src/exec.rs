@@ -1000,6 +1000,22 @@ impl<'a> State<'a, '_> {
                 })
             }
         };
+        // A single result larger than the whole output budget (`print $s $s`
+        // doubling in a loop) fails here, before it can exhaust memory.
+        let result = result.and_then(|v| {
+            let len = match RV::value(&v) {
+                Value::String(s) => s.len(),
+                Value::Bytes(b) => b.len(),
+                _ => 0,
+            };
+            if len > self.shared.limits.max_output_bytes {
+                return Err(FuncError::new(format!(
+                    "a value of {len} bytes exceeds the template output limit of {} bytes",
+                    self.shared.limits.max_output_bytes
+                )));
+            }
+            Ok(v)
+        });
         match result {
             Ok(v) => Ok(v),
             Err(e) => {

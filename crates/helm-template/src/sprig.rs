@@ -933,6 +933,20 @@ fn go_trim_space(s: &str) -> &str {
 }
 
 /// The Sprig (and Helm-overridden `toJson`/`fromJson`) functions.
+/// The longest list a function may build (`until`, `seq`, …): a hostile
+/// template must fail, not exhaust memory.
+pub const MAX_LIST_LEN: u64 = 10_000_000;
+
+/// Refuses a list longer than [`MAX_LIST_LEN`].
+pub fn check_list_len(n: u64) -> Result<(), FuncError> {
+    if n > MAX_LIST_LEN {
+        return Err(FuncError::new(format!(
+            "a list of {n} elements exceeds the limit of {MAX_LIST_LEN}"
+        )));
+    }
+    Ok(())
+}
+
 pub fn sprig_funcs() -> FuncMap {
     let mut f = FuncMap::new();
 
@@ -1230,6 +1244,7 @@ pub fn sprig_funcs() -> FuncMap {
     });
     f.insert_simple("until", sig(&[I]), |a| {
         let n = arg_int(&a[0]);
+        check_list_len(n.unsigned_abs())?;
         let v: Vec<Value> = if n >= 0 {
             (0..n).map(Value::Int).collect()
         } else {

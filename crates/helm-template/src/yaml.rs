@@ -16,6 +16,9 @@ use serde_json::{Map, Number, Value};
 /// document is refused (a "billion laughs" guard).
 pub const MAX_NODES: usize = 1_000_000;
 
+/// How deeply collections may nest (the reader recurses once per level).
+pub const MAX_DEPTH: usize = 512;
+
 /// Why a YAML document could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum YamlError {
@@ -35,6 +38,9 @@ pub enum YamlError {
     /// Alias expansion went past [`MAX_NODES`].
     #[error("yaml: document is too large after expanding aliases (over {MAX_NODES} nodes)")]
     TooLarge,
+    /// Collections nested deeper than [`MAX_DEPTH`].
+    #[error("yaml: line {line}: collections nested deeper than {MAX_DEPTH} levels")]
+    TooDeep { line: usize },
 }
 
 /// Parses the first document of `text` (what `yaml.Unmarshal` reads). An empty
@@ -49,6 +55,7 @@ pub fn parse_all(text: &str) -> Result<Vec<Value>, YamlError> {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
+        depth: 0,
     };
     let mut docs = Vec::new();
     loop {
@@ -75,6 +82,7 @@ struct Reader<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Value>,
     nodes: usize,
+    depth: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -105,8 +113,8 @@ impl<'a> Reader<'a> {
                 scalar(&text, style, tag.as_deref(), span.start.line())?,
                 anchor,
             ),
-            Event::SequenceStart(anchor, _) => (self.sequence()?, anchor),
-            Event::MappingStart(anchor, _) => (self.mapping()?, anchor),
+            Event::SequenceStart(anchor, _) => (self.nested(span, Self::sequence)?, anchor),
+            Event::MappingStart(anchor, _) => (self.nested(span, Self::mapping)?, anchor),
             Event::Alias(id) => {
                 let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
                 self.count(size(&value))?;
@@ -123,6 +131,23 @@ impl<'a> Reader<'a> {
             self.anchors.insert(anchor, value.clone());
         }
         Ok(value)
+    }
+
+    /// Reads one nested collection, refusing nesting past [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        span: Span,
+        read: fn(&mut Self) -> Result<Value, YamlError>,
+    ) -> Result<Value, YamlError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(YamlError::TooDeep {
+                line: span.start.line(),
+            });
+        }
+        self.depth += 1;
+        let value = read(self);
+        self.depth -= 1;
+        value
     }
 
     fn sequence(&mut self) -> Result<Value, YamlError> {
@@ -498,6 +523,17 @@ mod tests {
             doc.push_str(&format!("{i}: &{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         assert_eq!(parse(&doc).unwrap_err(), YamlError::TooLarge);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(matches!(
+            parse(&deep).unwrap_err(),
+            YamlError::TooDeep { .. } | YamlError::Syntax { .. }
+        ));
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]
