@@ -4,4 +4,5 @@
 
 mod boot;
 mod render_corpus;
+mod render_diff;
 mod store;
