@@ -78,7 +78,7 @@ pub fn render(
     options: &RenderOptions,
 ) -> Result<BTreeMap<String, String>, RenderError> {
     let prepared = Prepared::new(chart, user, options)?;
-    prepared.execute(prepared.scopes())
+    prepared.execute(&prepared.scopes())
 }
 
 /// A chart ready to execute: dependencies processed, values coalesced and the
@@ -219,7 +219,7 @@ impl Prepared {
     }
 
     /// Executes every non-partial template against `scopes`.
-    pub fn execute(&self, scopes: Scopes) -> Result<BTreeMap<String, String>, RenderError> {
+    pub fn execute(&self, scopes: &Scopes) -> Result<BTreeMap<String, String>, RenderError> {
         let mut out = BTreeMap::new();
         let mut state = RenderState::default();
         for (name, scope_index) in &self.entries {
@@ -236,7 +236,7 @@ impl Prepared {
                 .set
                 .execute_with(name, Value::Map(scope.clone()), &mut state)
                 .map_err(|e| RenderError::Template(exec_error_text(&e)))?;
-            out.insert(name.clone(), text.replace("<no value>", ""));
+            out.insert(name.clone(), remove_no_value(text));
         }
         Ok(out)
     }
@@ -436,7 +436,7 @@ fn helm_funcs() -> FuncMap {
                 crate::fmt::quote(&text)
             ))
         })?;
-        Ok(Value::string(out.replace("<no value>", "")))
+        Ok(Value::string(remove_no_value(out)))
     });
     f.insert_simple(
         "required",
@@ -481,6 +481,16 @@ fn helm_funcs() -> FuncMap {
     });
     emit::register(&mut f);
     f
+}
+
+/// Helm's `strings.ReplaceAll(out, "<no value>", "")`, without copying the
+/// (usual) output that has none.
+fn remove_no_value(text: String) -> String {
+    if text.contains("<no value>") {
+        text.replace("<no value>", "")
+    } else {
+        text
+    }
 }
 
 fn error_map(message: &str) -> Value {

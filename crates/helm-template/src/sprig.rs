@@ -830,8 +830,28 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 // ----- regexp -----
 
-fn compile_regex(re: &str) -> Result<regex::Regex, FuncError> {
-    regex::Regex::new(re).map_err(|e| FuncError::new(go_regex_error(re, &e)))
+/// Compiles `re`, reusing a compiled pattern from earlier calls: charts call
+/// the same few patterns on every render, and compiling (Unicode classes
+/// especially) costs far more than matching. The cache holds patterns only,
+/// never results, and is bounded.
+pub fn compile_regex(re: &str) -> Result<regex::Regex, FuncError> {
+    const MAX_CACHED: usize = 256;
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(re).cloned()) {
+        return Ok(hit);
+    }
+    let compiled = regex::Regex::new(re).map_err(|e| FuncError::new(go_regex_error(re, &e)))?;
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(re.to_owned(), compiled.clone());
+    });
+    Ok(compiled)
 }
 
 /// Go's `regexp.Compile` error text for the common syntax errors.
