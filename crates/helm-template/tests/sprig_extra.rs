@@ -210,9 +210,10 @@ fn helm_rendered_cases() {
 #[test]
 fn random_shapes() {
     let out = ok(
-        "{{ randAlphaNum 20 }}|{{ randAlpha 20 }}|{{ randNumeric 20 }}|{{ randAscii 20 }}|{{ randBytes 12 }}|{{ randInt 3 5 }}|{{ shuffle \"abcdef\" }}|{{ uuidv4 }}",
+        // Newline-separated: randAscii may print any printable character.
+        "{{ randAlphaNum 20 }}\n{{ randAlpha 20 }}\n{{ randNumeric 20 }}\n{{ randAscii 20 }}\n{{ randBytes 12 }}\n{{ randInt 3 5 }}\n{{ shuffle \"abcdef\" }}\n{{ uuidv4 }}",
     );
-    let parts: Vec<&str> = out.split('|').collect();
+    let parts: Vec<&str> = out.split('\n').collect();
     assert_eq!(parts.len(), 8, "{out}");
     assert!(parts[0].len() == 20 && parts[0].bytes().all(|c| c.is_ascii_alphanumeric()));
     assert!(parts[1].len() == 20 && parts[1].bytes().all(|c| c.is_ascii_alphabetic()));
