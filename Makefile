@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/olares-market/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps lint fmt build nextest e2e
+.PHONY: run test deps lint fmt build nextest e2e bench
 
 ## Start market (:8080) and chart-repo (:8082) on the embedded profile.
 run:
@@ -27,6 +27,10 @@ build:
 
 nextest: build
 	cargo nextest run --workspace --profile ci
+
+## Benchmarks against their references (writes docs/benchmarks.md).
+bench:
+	@scripts/bench-templates.sh
 
 ## The end-to-end package only.
 e2e: build
