@@ -586,8 +586,15 @@ impl<'a> State<'a, '_> {
 
     fn print_value(&mut self, node: &'a Node, v: RV) -> EResult<()> {
         self.at(NodeRef::Node(node));
-        let s = printable(&v);
-        self.write(&s)
+        // Strings (most printed values) and nil need no formatting buffer.
+        match &v {
+            RV::Iface(Value::String(s)) | RV::Val(Value::String(s)) => self.write(s),
+            RV::Invalid | RV::Iface(Value::Nil) | RV::Val(Value::Nil) => self.write("<no value>"),
+            _ => {
+                let s = printable(&v);
+                self.write(&s)
+            }
+        }
     }
 
     // ----- evaluation -----
