@@ -30,6 +30,44 @@ pub enum Command {
     Render(crate::render::RenderArgs),
 }
 
+/// The long flags of `render` that the Go oracle (Go's `flag` package) also
+/// accepts with a single dash, e.g. `-values f.yaml` or `-repeat=10`.
+const RENDER_FLAGS: &[&str] = &[
+    "chart",
+    "values",
+    "set-json",
+    "release-name",
+    "name",
+    "namespace",
+    "kube-version",
+    "extra",
+    "repeat",
+    "strict",
+];
+
+/// Parses the command line, accepting Go-style single-dash long flags after
+/// `render` so the oracle's command lines work unchanged.
+pub fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Cli {
+    let mut seen_render = false;
+    let args = args.into_iter().map(|arg| {
+        let Some(text) = arg.to_str() else { return arg };
+        if text == "render" {
+            seen_render = true;
+        }
+        let flag = text.strip_prefix('-').filter(|rest| !rest.starts_with('-'));
+        match flag {
+            Some(rest)
+                if seen_render
+                    && RENDER_FLAGS.contains(&rest.split('=').next().unwrap_or(rest)) =>
+            {
+                format!("--{rest}").into()
+            }
+            _ => arg,
+        }
+    });
+    Cli::parse_from(args)
+}
+
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -43,4 +81,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Render(args) => crate::render::run(args).map_err(anyhow::Error::msg)?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render_args(args: &[&str]) -> crate::render::RenderArgs {
+        let mut all = vec!["chart-repo", "render"];
+        all.extend_from_slice(args);
+        match parse_args(all.into_iter().map(Into::into)).command {
+            Command::Render(r) => r,
+            Command::Serve => panic!("parsed as serve"),
+        }
+    }
+
+    #[test]
+    fn accepts_the_oracles_single_dash_flags() {
+        let r = render_args(&[
+            "-chart",
+            "c",
+            "-values",
+            "a.yaml",
+            "-f",
+            "b.yaml",
+            "-repeat=3",
+            "-strict",
+            "-name",
+            "n",
+        ]);
+        assert_eq!(r.chart.as_deref(), Some(std::path::Path::new("c")));
+        assert_eq!(r.values.len(), 2);
+        assert_eq!(
+            (r.repeat, r.strict, r.release_name.as_str()),
+            (3, true, "n")
+        );
+    }
+
+    #[test]
+    fn accepts_double_dash_flags_and_a_positional_chart() {
+        let r = render_args(&[
+            "dir",
+            "--set-json",
+            "a=1",
+            "--kube-version",
+            "v1.30.0",
+            "--extra",
+            "OlaresManifest.yaml",
+        ]);
+        assert_eq!(r.chart_pos.as_deref(), Some(std::path::Path::new("dir")));
+        assert_eq!(
+            (r.set_json.len(), r.kube_version.as_str(), r.extra.len()),
+            (1, "v1.30.0", 1)
+        );
+    }
 }

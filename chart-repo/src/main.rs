@@ -3,16 +3,15 @@
 
 use std::process::ExitCode;
 
-use chart_repo::cli::{self, Cli};
+use chart_repo::cli;
 
 /// Rendering allocates many small, short-lived values; mimalloc serves them
 /// faster than the system allocator (see docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse_args(std::env::args_os());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,6 +1,6 @@
 //! The edge and error corpus (`tests/fixtures/render-corpus/<case>/`): each
-//! case is a small chart `t` whose templates are the case's files (`values.yaml`
-//! and `files/…` go to the chart root). `chart-repo render` must print what
+//! case is a small chart `t` whose templates are the case's files (`values.yaml`,
+//! `values.schema.json` and `files/…` go to the chart root). `chart-repo render` must print what
 //! real Helm prints — stdout, stderr (`error: …`) and exit status — byte for byte.
 
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ fn copy_case(root: &Path, dir: &Path, chart: &Path) {
             continue;
         }
         let dest = match rel.to_str().unwrap() {
-            "values.yaml" => chart.join("values.yaml"),
+            "values.yaml" | "values.schema.json" => chart.join(rel),
             other => match other.strip_prefix("files/") {
                 Some(file) => chart.join(file),
                 None => chart.join("templates").join(other),

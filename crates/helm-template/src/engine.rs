@@ -114,6 +114,7 @@ impl Prepared {
     ) -> Result<Prepared, RenderError> {
         deps::process(&mut chart, user)?;
         let values = values::coalesce(&deps::values_tree(&chart), user)?;
+        crate::schema::validate(&chart, &values).map_err(RenderError::Template)?;
         let mut charts = Vec::new();
         let mut sources = Vec::new();
         collect(
