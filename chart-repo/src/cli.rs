@@ -28,6 +28,8 @@ pub enum Command {
     Serve,
     /// Render a chart as Helm does and print the result as JSON.
     Render(crate::render::RenderArgs),
+    /// Package a chart directory into `{name}-{version}.tgz`, as `helm package`.
+    Package(crate::package::PackageArgs),
 }
 
 /// The long flags of `render` that the Go oracle (Go's `flag` package) also
@@ -79,6 +81,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             App::build(config, shutdown).await?.run().await?;
         }
         Command::Render(args) => crate::render::run(args).map_err(anyhow::Error::msg)?,
+        Command::Package(args) => {
+            let path = crate::package::run(&args).map_err(anyhow::Error::msg)?;
+            println!(
+                "Successfully packaged chart and saved it to: {}",
+                path.display()
+            );
+        }
     }
     Ok(())
 }
@@ -92,7 +101,7 @@ mod tests {
         all.extend_from_slice(args);
         match parse_args(all.into_iter().map(Into::into)).command {
             Command::Render(r) => r,
-            Command::Serve => panic!("parsed as serve"),
+            other => panic!("parsed as {other:?}"),
         }
     }
 
