@@ -1,14 +1,12 @@
 //! chart-repo's storage port: one trait, two backends (SQLite for the embedded
-//! profile, Redis for production), and the contract every backend passes.
+//! profile, Redis for production); every backend passes the same contract
+//! (`tests/api/store.rs`, with the source part shared in `test_harness`).
 //!
 //! Sources are kept as JSON documents (market owns their schema and pushes them
 //! here); the one-active-remote rule is enforced atomically by each backend.
 
 mod redis;
 mod sqlite;
-
-#[doc(hidden)]
-pub mod contract;
 
 use std::sync::Arc;
 

@@ -26,9 +26,13 @@ async fn fresh_redis() -> (Arc<dyn RepoStore>, RedisServer) {
 }
 
 mod sqlite {
-    chart_repo::store_contract!(super::fresh_sqlite());
+    use chart_repo::store::StoreError;
+
+    test_harness::source_store_contract!(super::fresh_sqlite(), conflict: StoreError::Conflict(_));
 }
 
 mod redis {
-    chart_repo::store_contract!(super::fresh_redis());
+    use chart_repo::store::StoreError;
+
+    test_harness::source_store_contract!(super::fresh_redis(), conflict: StoreError::Conflict(_));
 }

@@ -1,7 +1,8 @@
 //! Real peers for tests: `redis-server`, PostgreSQL, Debian's `docker-registry`
 //! and the real Helm library, each started on a free loopback port and stopped
 //! by PID when dropped (also when the test panics). Plus `eventually()`, a
-//! launcher for our own binaries, and the paths of the shared fixtures.
+//! launcher for our own binaries, the paths of the shared fixtures, and the
+//! market-source store contract both services' stores pass.
 //!
 //! A peer that cannot start fails the test loudly: a backend is never skipped.
 
@@ -13,6 +14,7 @@ pub mod postgres;
 pub mod process;
 pub mod redis;
 pub mod registry;
+pub mod source_contract;
 
 pub use binary::RunningBinary;
 pub use eventually::{eventually, wait_until};

@@ -1,14 +1,12 @@
 //! The market's storage port: one trait, two backends (SQLite for the embedded
-//! profile, PostgreSQL for production), and the contract every backend passes.
+//! profile, PostgreSQL for production); every backend passes the same contract
+//! (`tests/api/store.rs`, with the source part shared in `test_harness`).
 //!
 //! Queries live here and nowhere else; handlers and loops hold an
 //! `Arc<dyn MarketStore>`.
 
 mod postgres;
 mod sqlite;
-
-#[doc(hidden)]
-pub mod contract;
 
 use std::sync::Arc;
 
