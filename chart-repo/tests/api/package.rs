@@ -65,6 +65,18 @@ fn render(peer: &HelmPeer, chart: &Path, values: &[String]) -> serde_json::Value
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+fn check_one(peer: &HelmPeer, dir: &Path, out: &Path, args: &[String]) {
+    let tgz = package(dir, out);
+    let (from_dir, from_tgz) = (render(peer, dir, args), render(peer, &tgz, args));
+    if uses_random_functions(dir) {
+        let keys =
+            |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&from_dir), keys(&from_tgz), "{}", dir.display());
+    } else {
+        assert_eq!(from_dir, from_tgz, "{}", dir.display());
+    }
+}
+
 #[test]
 fn helm_renders_every_packaged_fixture_as_its_folder() {
     let peer = HelmPeer::locate();
@@ -73,7 +85,7 @@ fn helm_renders_every_packaged_fixture_as_its_folder() {
         .join("values/olares-user.yaml")
         .display()
         .to_string();
-    let mut checked = 0;
+    let mut cases: Vec<(PathBuf, Vec<String>)> = Vec::new();
     for group in ["helm", "olares"] {
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures::chart(group))
             .unwrap()
@@ -86,20 +98,21 @@ fn helm_renders_every_packaged_fixture_as_its_folder() {
             } else {
                 Vec::new()
             };
-            let tgz = package(&dir, out.path());
-            let (from_dir, from_tgz) = (render(&peer, &dir, &args), render(&peer, &tgz, &args));
-            if uses_random_functions(&dir) {
-                let keys = |v: &serde_json::Value| {
-                    v.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
-                };
-                assert_eq!(keys(&from_dir), keys(&from_tgz), "{}", dir.display());
-            } else {
-                assert_eq!(from_dir, from_tgz, "{}", dir.display());
-            }
-            checked += 1;
+            cases.push((dir, args));
         }
     }
-    assert!(checked >= 30, "packaged {checked} charts");
+    assert!(cases.len() >= 30, "found {} charts", cases.len());
+    // Two workers: each case is two renders by the Helm library.
+    let (first, second) = cases.split_at(cases.len() / 2);
+    std::thread::scope(|s| {
+        for half in [first, second] {
+            let (peer, out) = (&peer, out.path());
+            s.spawn(move || {
+                half.iter()
+                    .for_each(|(dir, args)| check_one(peer, dir, out, args))
+            });
+        }
+    });
 }
 
 #[test]
