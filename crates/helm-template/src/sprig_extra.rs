@@ -27,6 +27,43 @@ pub fn register(f: &mut FuncMap) {
             version,
         })))
     });
+    // xstrings v1.5.0 (as Sprig 3.3 pins it): `ToSnakeCase`, `ToKebabCase`.
+    f.insert_simple("snakecase", Signature::new(&[S]), |a| {
+        Ok(s(camel_to_lower(arg_str(&a[0]), '_')))
+    });
+    f.insert_simple("kebabcase", Signature::new(&[S]), |a| {
+        Ok(s(camel_to_lower(arg_str(&a[0]), '-')))
+    });
+    f.insert_simple("urlParse", Signature::new(&[S]), |a| {
+        let u = GoUrl::parse(arg_str(&a[0]))
+            .map_err(|e| FuncError::new(format!("unable to parse url: {e}")))?;
+        let m = crate::value::Map::new();
+        let text = |b: &[u8]| s(lossy_per_byte(b));
+        m.insert("scheme", text(&u.scheme));
+        m.insert("host", text(&u.host));
+        m.insert("hostname", text(url_hostname(&u.host)));
+        m.insert("path", text(&u.path));
+        m.insert("query", text(&u.raw_query));
+        m.insert("opaque", text(&u.opaque));
+        m.insert("fragment", text(&u.fragment));
+        m.insert(
+            "userinfo",
+            text(
+                u.user
+                    .as_ref()
+                    .map(UrlUser::encoded)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            ),
+        );
+        Ok(Value::Map(m))
+    });
+    f.insert_simple("urlJoin", Signature::new(&[ArgType::Map]), |a| {
+        let Value::Map(d) = &a[0] else {
+            return Ok(s(""));
+        };
+        url_join(d)
+    });
     register_random(f);
     register_crypto(f);
     register_certs(f);
@@ -3267,4 +3304,935 @@ fn path_ext(p: &str) -> String {
         }
     }
     String::new()
+}
+
+// ----- snakecase / kebabcase (xstrings v1.5.0) -----
+
+/// The kinds of word xstrings' splitter (`nextWord`) tells apart.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum WordKind {
+    Invalid,
+    Number,
+    Upper,
+    Alphabet,
+    Connector,
+    Punct,
+    Other,
+}
+
+/// Go's `utf8.RuneError`: a valid string holds it only as a literal U+FFFD,
+/// which `DecodeRuneInString` reports exactly as it reports a bad byte.
+const RUNE_ERROR: char = '\u{FFFD}';
+
+/// Whether `c` is in the Unicode general category that `pat` matches.
+fn char_in(re: &'static std::sync::OnceLock<Option<regex::Regex>>, pat: &str, c: char) -> bool {
+    let mut buf = [0u8; 4];
+    re.get_or_init(|| regex::Regex::new(pat).ok())
+        .as_ref()
+        .is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
+}
+
+/// Go's `unicode.IsUpper` (category Lu).
+fn go_is_upper(c: char) -> bool {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    if c.is_ascii() {
+        return c.is_ascii_uppercase();
+    }
+    char_in(&RE, r"^\p{Lu}$", c)
+}
+
+/// Go's `unicode.IsLetter` (category L).
+fn go_is_letter(c: char) -> bool {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    char_in(&RE, r"^\p{L}$", c)
+}
+
+/// Go's `unicode.IsPunct` (category P).
+fn go_is_punct(c: char) -> bool {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    char_in(&RE, r"^\p{P}$", c)
+}
+
+/// Go's `unicode.IsNumber` (categories Nd, Nl, No: as Rust's `is_numeric`).
+fn go_is_number(c: char) -> bool {
+    c.is_numeric()
+}
+
+/// Go's `unicode.ToLower`: the simple (one rune) lower-case mapping.
+fn go_to_lower(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut it = c.to_lowercase();
+    match (it.next(), it.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+/// xstrings' `isConnector`: `-`, `_` or white space.
+fn is_case_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// xstrings' `isAlphabet`: a letter outside the CJK ideograph blocks.
+fn is_case_alphabet(c: char) -> bool {
+    if !go_is_letter(c) {
+        return false;
+    }
+    !matches!(c,
+        '\u{4E00}'..='\u{9FCC}' | '\u{3400}'..='\u{4D85}' | '\u{20000}'..='\u{2B81D}')
+}
+
+/// xstrings' `nextValidRune`: the first rune of `s` that is not a
+/// `RuneError` (else `prev`) and the bytes up to and including it.
+fn next_valid_rune(s: &str, prev: char) -> (char, usize) {
+    let mut size = 0;
+    for c in s.chars() {
+        size += c.len_utf8();
+        if c != RUNE_ERROR {
+            return (c, size);
+        }
+    }
+    (prev, size)
+}
+
+/// xstrings' `nextWord`: the kind of the first word of `st`, the word and
+/// what follows it.
+fn next_word(st: &str) -> (WordKind, &str, &str) {
+    if st.is_empty() {
+        return (WordKind::Invalid, "", "");
+    }
+    let (mut r, mut size) = next_valid_rune(st, RUNE_ERROR);
+    let mut offset = size;
+    if r == RUNE_ERROR {
+        return (WordKind::Invalid, &st[..offset], &st[offset..]);
+    }
+    let mut rem = st;
+    // The loop shared by most kinds: take runes while `keep` holds.
+    let run = |rem: &mut &str, offset: &mut usize, r: &mut char, keep: &dyn Fn(char) -> bool| {
+        while !rem.is_empty() {
+            let (nr, ns) = next_valid_rune(rem, *r);
+            *r = nr;
+            if !keep(nr) {
+                break;
+            }
+            *offset += ns;
+            *rem = &rem[ns..];
+        }
+    };
+    let kind;
+    if is_case_connector(r) {
+        kind = WordKind::Connector;
+        rem = &rem[size..];
+        run(&mut rem, &mut offset, &mut r, &is_case_connector);
+    } else if go_is_punct(r) {
+        kind = WordKind::Punct;
+        rem = &rem[size..];
+        run(&mut rem, &mut offset, &mut r, &go_is_punct);
+    } else if go_is_upper(r) {
+        kind = WordKind::Upper;
+        rem = &rem[size..];
+        if !rem.is_empty() {
+            (r, size) = next_valid_rune(rem, r);
+            if go_is_upper(r) {
+                let mut prev_size = size;
+                offset += size;
+                rem = &rem[size..];
+                while !rem.is_empty() {
+                    (r, size) = next_valid_rune(rem, r);
+                    if !go_is_upper(r) {
+                        break;
+                    }
+                    prev_size = size;
+                    offset += size;
+                    rem = &rem[size..];
+                }
+                // "HTTPStatus": the "S" starts the next word.
+                if !rem.is_empty() && is_case_alphabet(r) {
+                    offset -= prev_size;
+                    rem = &st[offset..];
+                }
+            } else if is_case_alphabet(r) {
+                offset += size;
+                rem = &rem[size..];
+                run(&mut rem, &mut offset, &mut r, &|c| {
+                    is_case_alphabet(c) && !go_is_upper(c)
+                });
+            }
+        }
+    } else if is_case_alphabet(r) {
+        kind = WordKind::Alphabet;
+        rem = &rem[size..];
+        run(&mut rem, &mut offset, &mut r, &|c| {
+            is_case_alphabet(c) && !go_is_upper(c)
+        });
+    } else if go_is_number(r) {
+        kind = WordKind::Number;
+        rem = &rem[size..];
+        run(&mut rem, &mut offset, &mut r, &go_is_number);
+    } else {
+        kind = WordKind::Other;
+        rem = &rem[size..];
+        run(&mut rem, &mut offset, &mut r, &|c| {
+            !(is_case_connector(c) || is_case_alphabet(c) || go_is_number(c) || go_is_punct(c))
+        });
+    }
+    (kind, &st[..offset], rem)
+}
+
+/// xstrings' `toLower`: upper-case and connector words are lowered (with
+/// every connector made `conn`); other words are copied.
+fn case_word_lower(out: &mut String, kind: WordKind, word: &str, conn: char) {
+    if kind != WordKind::Upper && kind != WordKind::Connector {
+        out.push_str(word);
+        return;
+    }
+    for c in word.chars() {
+        out.push(if is_case_connector(c) {
+            conn
+        } else if go_is_upper(c) {
+            go_to_lower(c)
+        } else {
+            c
+        });
+    }
+}
+
+/// xstrings' `camelCaseToLowerCase` (`ToSnakeCase` with `_`, `ToKebabCase`
+/// with `-`).
+fn camel_to_lower(st: &str, conn: char) -> String {
+    use WordKind as W;
+    if st.is_empty() {
+        return String::new();
+    }
+    let mut out = String::with_capacity(st.len() + 8);
+    let (mut wt, mut word, mut rem) = next_word(st);
+    while !rem.is_empty() {
+        if wt != W::Connector {
+            case_word_lower(&mut out, wt, word, conn);
+        }
+        let (prev, last) = (wt, word);
+        (wt, word, rem) = next_word(rem);
+        match prev {
+            W::Number => {
+                while wt == W::Alphabet || wt == W::Number {
+                    case_word_lower(&mut out, wt, word, conn);
+                    (wt, word, rem) = next_word(rem);
+                }
+                if !matches!(wt, W::Invalid | W::Punct | W::Connector) {
+                    out.push(conn);
+                }
+            }
+            W::Connector => case_word_lower(&mut out, prev, last, conn),
+            W::Punct => {}
+            _ => {
+                if wt != W::Number {
+                    if wt != W::Connector && wt != W::Punct {
+                        out.push(conn);
+                    }
+                    continue;
+                }
+                if rem.is_empty() {
+                    continue;
+                }
+                let num = word;
+                (wt, word, rem) = next_word(rem);
+                // A number between a word and a non-letter belongs to the
+                // word: "Bld4Floor" => "bld4_floor".
+                if wt != W::Alphabet {
+                    case_word_lower(&mut out, W::Number, num, conn);
+                    if wt != W::Connector && wt != W::Punct {
+                        out.push(conn);
+                    }
+                    continue;
+                }
+                // Lower-case letters after the number: "HTTP2xx" => "http_2xx".
+                out.push(conn);
+                case_word_lower(&mut out, W::Number, num, conn);
+                while wt == W::Alphabet || wt == W::Number {
+                    case_word_lower(&mut out, wt, word, conn);
+                    (wt, word, rem) = next_word(rem);
+                }
+                if !matches!(wt, W::Invalid | W::Connector | W::Punct) {
+                    out.push(conn);
+                }
+            }
+        }
+    }
+    case_word_lower(&mut out, wt, word, conn);
+    out
+}
+
+// ----- urlParse / urlJoin (Go 1.26 net/url) -----
+
+/// Go's `url.Userinfo`.
+#[derive(Debug, Clone, Default)]
+struct UrlUser {
+    username: Vec<u8>,
+    password: Option<Vec<u8>>,
+}
+
+impl UrlUser {
+    /// `Userinfo.String`.
+    fn encoded(&self) -> String {
+        let mut out = url_escape(&self.username, UrlMode::UserPassword);
+        if let Some(p) = &self.password {
+            out.push(':');
+            out.push_str(&url_escape(p, UrlMode::UserPassword));
+        }
+        out
+    }
+}
+
+/// The fields of Go's `url.URL` that Sprig reads or sets (strings as bytes:
+/// unescaping may yield any byte).
+#[derive(Debug, Clone, Default)]
+struct GoUrl {
+    scheme: Vec<u8>,
+    opaque: Vec<u8>,
+    user: Option<UrlUser>,
+    host: Vec<u8>,
+    path: Vec<u8>,
+    force_query: bool,
+    raw_query: Vec<u8>,
+    fragment: Vec<u8>,
+}
+
+/// net/url's encoding modes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UrlMode {
+    Path,
+    Host,
+    Zone,
+    UserPassword,
+    QueryComponent,
+    Fragment,
+}
+
+/// net/url's `shouldEscape`.
+fn url_should_escape(c: u8, mode: UrlMode) -> bool {
+    use UrlMode as M;
+    if c.is_ascii_alphanumeric() {
+        return false;
+    }
+    if matches!(mode, M::Host | M::Zone)
+        && matches!(
+            c,
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'['
+                | b']'
+                | b'<'
+                | b'>'
+                | b'"'
+        )
+    {
+        return false;
+    }
+    match c {
+        b'-' | b'_' | b'.' | b'~' => return false,
+        b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'?' | b'@' => match mode {
+            M::Path => return c == b'?',
+            M::UserPassword => return matches!(c, b'@' | b'/' | b'?' | b':'),
+            M::QueryComponent => return true,
+            M::Fragment => return false,
+            M::Host | M::Zone => {}
+        },
+        _ => {}
+    }
+    if mode == M::Fragment && matches!(c, b'!' | b'(' | b')' | b'*') {
+        return false;
+    }
+    true
+}
+
+/// net/url's `escape`.
+fn url_escape(s: &[u8], mode: UrlMode) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(s.len());
+    for &c in s {
+        if c == b' ' && mode == UrlMode::QueryComponent {
+            out.push(b'+');
+        } else if url_should_escape(c, mode) {
+            out.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
+        } else {
+            out.push(c);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Bytes as a string, each byte of an invalid sequence made U+FFFD (as Go's
+/// `range` and `encoding/json` read them).
+fn lossy_per_byte(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for _ in chunk.invalid() {
+            out.push(RUNE_ERROR);
+        }
+    }
+    out
+}
+
+/// Go's `strconv.Quote` of bytes that may not be valid UTF-8.
+fn quote_go_bytes(b: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for chunk in b.utf8_chunks() {
+        let q = crate::fmt::quote(chunk.valid());
+        out.push_str(&q[1..q.len() - 1]);
+        for x in chunk.invalid() {
+            out.push_str(&format!("\\x{x:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn url_unhex(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// net/url's `unescape`, with its error texts.
+fn url_unescape(s: &[u8], mode: UrlMode) -> Result<Vec<u8>, String> {
+    use UrlMode as M;
+    let escape_err = |e: &[u8]| format!("invalid URL escape {}", quote_go_bytes(e));
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'%' => {
+                if i + 2 >= s.len()
+                    || !s[i + 1].is_ascii_hexdigit()
+                    || !s[i + 2].is_ascii_hexdigit()
+                {
+                    let end = (i + 3).min(s.len());
+                    return Err(escape_err(&s[i..end]));
+                }
+                let esc = &s[i..i + 3];
+                if mode == M::Host && url_unhex(s[i + 1]) < 8 && esc != b"%25" {
+                    return Err(escape_err(esc));
+                }
+                if mode == M::Zone {
+                    let v = url_unhex(s[i + 1]) << 4 | url_unhex(s[i + 2]);
+                    if esc != b"%25" && v != b' ' && url_should_escape(v, M::Host) {
+                        return Err(escape_err(esc));
+                    }
+                }
+                i += 3;
+            }
+            c => {
+                if matches!(mode, M::Host | M::Zone) && c < 0x80 && url_should_escape(c, mode) {
+                    return Err(format!(
+                        "invalid character {} in host name",
+                        quote_go_bytes(&[c])
+                    ));
+                }
+                i += 1;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'%' => {
+                out.push(url_unhex(s[i + 1]) << 4 | url_unhex(s[i + 2]));
+                i += 3;
+            }
+            b'+' if mode == M::QueryComponent => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// net/url's `validOptionalPort`: empty or `:` and digits.
+fn url_valid_port(p: &[u8]) -> bool {
+    match p.split_first() {
+        None => true,
+        Some((b':', digits)) => digits.iter().all(u8::is_ascii_digit),
+        Some(_) => false,
+    }
+}
+
+fn find_byte(s: &[u8], b: u8) -> Option<usize> {
+    s.iter().position(|&x| x == b)
+}
+
+fn rfind_byte(s: &[u8], b: u8) -> Option<usize> {
+    s.iter().rposition(|&x| x == b)
+}
+
+fn find_sub(s: &[u8], sub: &[u8]) -> Option<usize> {
+    s.windows(sub.len()).position(|w| w == sub)
+}
+
+/// `url.URL.Hostname`: the host without a valid port and brackets.
+fn url_hostname(host: &[u8]) -> &[u8] {
+    let mut h = host;
+    if let Some(c) = rfind_byte(h, b':')
+        && url_valid_port(&h[c..])
+    {
+        h = &h[..c];
+    }
+    if h.len() >= 2 && h[0] == b'[' && h[h.len() - 1] == b']' {
+        h = &h[1..h.len() - 1];
+    }
+    h
+}
+
+impl GoUrl {
+    /// `url.Parse`, with its error text (`parse "…": …`).
+    fn parse(raw: &str) -> Result<GoUrl, String> {
+        let (u, frag) = match raw.find('#') {
+            Some(i) => (&raw[..i], &raw[i + 1..]),
+            None => (raw, ""),
+        };
+        let mut url =
+            Self::parse_no_frag(u).map_err(|e| format!("parse {}: {e}", crate::fmt::quote(u)))?;
+        if !frag.is_empty() {
+            url.fragment = url_unescape(frag.as_bytes(), UrlMode::Fragment)
+                .map_err(|e| format!("parse {}: {e}", crate::fmt::quote(raw)))?;
+        }
+        Ok(url)
+    }
+
+    /// net/url's `parse` (not via a request).
+    fn parse_no_frag(raw: &str) -> Result<GoUrl, String> {
+        let mut url = GoUrl::default();
+        if raw.bytes().any(|b| b < b' ' || b == 0x7f) {
+            return Err("net/url: invalid control character in URL".into());
+        }
+        if raw == "*" {
+            url.path = b"*".to_vec();
+            return Ok(url);
+        }
+        // getScheme: [a-zA-Z][a-zA-Z0-9+.-]* then ':'.
+        let mut rest = raw;
+        for (i, c) in raw.bytes().enumerate() {
+            match c {
+                b'a'..=b'z' | b'A'..=b'Z' => {}
+                b'0'..=b'9' | b'+' | b'-' | b'.' if i > 0 => {}
+                b':' if i == 0 => return Err("missing protocol scheme".into()),
+                b':' => {
+                    url.scheme = raw[..i].to_ascii_lowercase().into_bytes();
+                    rest = &raw[i + 1..];
+                    break;
+                }
+                _ => break,
+            }
+        }
+        if rest.ends_with('?') && rest.matches('?').count() == 1 {
+            url.force_query = true;
+            rest = &rest[..rest.len() - 1];
+        } else if let Some(i) = rest.find('?') {
+            url.raw_query = rest.as_bytes()[i + 1..].to_vec();
+            rest = &rest[..i];
+        }
+        if !rest.starts_with('/') {
+            if !url.scheme.is_empty() {
+                url.opaque = rest.as_bytes().to_vec();
+                return Ok(url);
+            }
+            if rest.split('/').next().is_some_and(|seg| seg.contains(':')) {
+                return Err("first path segment in URL cannot contain colon".into());
+            }
+        }
+        if (!url.scheme.is_empty() || !rest.starts_with("///")) && rest.starts_with("//") {
+            let (authority, tail) = match rest[2..].find('/') {
+                Some(i) => (&rest[2..2 + i], &rest[2 + i..]),
+                None => (&rest[2..], ""),
+            };
+            let (user, host) = url_parse_authority(&url.scheme, authority)?;
+            url.user = user;
+            url.host = host;
+            rest = tail;
+        }
+        url.path = url_unescape(rest.as_bytes(), UrlMode::Path)?;
+        Ok(url)
+    }
+
+    /// `url.URL.String` (no `RawPath`, `RawFragment` or `OmitHost`: Sprig's
+    /// `urlJoin` sets none of them).
+    fn to_go_string(&self) -> String {
+        let mut out = String::new();
+        if !self.scheme.is_empty() {
+            out.push_str(&String::from_utf8_lossy(&self.scheme));
+            out.push(':');
+        }
+        if !self.opaque.is_empty() {
+            out.push_str(&String::from_utf8_lossy(&self.opaque));
+        } else {
+            if !self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some() {
+                if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
+                    out.push_str("//");
+                }
+                if let Some(u) = &self.user {
+                    out.push_str(&u.encoded());
+                    out.push('@');
+                }
+                if !self.host.is_empty() {
+                    out.push_str(&url_escape(&self.host, UrlMode::Host));
+                }
+            }
+            let path = if self.path == b"*" {
+                "*".to_string()
+            } else {
+                url_escape(&self.path, UrlMode::Path)
+            };
+            if !path.is_empty() && !path.starts_with('/') && !self.host.is_empty() {
+                out.push('/');
+            }
+            if out.is_empty() && path.split('/').next().is_some_and(|seg| seg.contains(':')) {
+                out.push_str("./");
+            }
+            out.push_str(&path);
+        }
+        if self.force_query || !self.raw_query.is_empty() {
+            out.push('?');
+            out.push_str(&String::from_utf8_lossy(&self.raw_query));
+        }
+        if !self.fragment.is_empty() {
+            out.push('#');
+            out.push_str(&url_escape(&self.fragment, UrlMode::Fragment));
+        }
+        out
+    }
+}
+
+/// net/url's `parseAuthority`: the user information and the host.
+fn url_parse_authority(
+    scheme: &[u8],
+    authority: &str,
+) -> Result<(Option<UrlUser>, Vec<u8>), String> {
+    let at = authority.rfind('@');
+    let host = url_parse_host(scheme, &authority[at.map_or(0, |i| i + 1)..])?;
+    let Some(at) = at else {
+        return Ok((None, host));
+    };
+    let info = &authority[..at];
+    let valid = info.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '-' | '.'
+                    | '_'
+                    | ':'
+                    | '~'
+                    | '!'
+                    | '$'
+                    | '&'
+                    | '\''
+                    | '('
+                    | ')'
+                    | '*'
+                    | '+'
+                    | ','
+                    | ';'
+                    | '='
+                    | '%'
+                    | '@'
+            )
+    });
+    if !valid {
+        return Err("net/url: invalid userinfo".into());
+    }
+    let user = match info.split_once(':') {
+        None => UrlUser {
+            username: url_unescape(info.as_bytes(), UrlMode::UserPassword)?,
+            password: None,
+        },
+        Some((name, pass)) => UrlUser {
+            username: url_unescape(name.as_bytes(), UrlMode::UserPassword)?,
+            password: Some(url_unescape(pass.as_bytes(), UrlMode::UserPassword)?),
+        },
+    };
+    Ok((Some(user), host))
+}
+
+/// net/url's `parseHost` (Go 1.26: colons are strict for http and https).
+fn url_parse_host(scheme: &[u8], host: &str) -> Result<Vec<u8>, String> {
+    let hb = host.as_bytes();
+    match rfind_byte(hb, b'[') {
+        Some(open) if open > 0 => Err("invalid IP-literal".into()),
+        Some(_) => {
+            let Some(close) = rfind_byte(hb, b']') else {
+                return Err("missing ']' in host".into());
+            };
+            let colon_port = &hb[close + 1..];
+            if !url_valid_port(colon_port) {
+                return Err(format!(
+                    "invalid port {} after host",
+                    quote_go_bytes(colon_port)
+                ));
+            }
+            let port = url_unescape(colon_port, UrlMode::Host)?;
+            let name = &hb[1..close.max(1)];
+            let mut unescaped = match find_sub(name, b"%25") {
+                Some(z) => {
+                    let mut h = url_unescape(&name[..z], UrlMode::Host)?;
+                    h.extend(url_unescape(&name[z..], UrlMode::Zone)?);
+                    h
+                }
+                None => url_unescape(name, UrlMode::Host)?,
+            };
+            // Only an IPv6 address may be in brackets.
+            if netip_parse_addr(&unescaped).map_err(|e| format!("invalid host: {e}"))? {
+                return Err("invalid IP-literal".into());
+            }
+            let mut out = vec![b'['];
+            out.append(&mut unescaped);
+            out.push(b']');
+            out.extend(port);
+            Ok(out)
+        }
+        None => {
+            if let Some(mut i) = find_byte(hb, b':') {
+                let last = rfind_byte(hb, b':').unwrap_or(i);
+                if last != i && scheme != b"http" && scheme != b"https" {
+                    i = last;
+                }
+                if !url_valid_port(&hb[i..]) {
+                    return Err(format!(
+                        "invalid port {} after host",
+                        quote_go_bytes(&hb[i..])
+                    ));
+                }
+            }
+            url_unescape(hb, UrlMode::Host)
+        }
+    }
+}
+
+/// Go's `netip.ParseAddr`, for its errors: `Ok(true)` for an IPv4 address,
+/// `Ok(false)` for an IPv6 one.
+fn netip_parse_addr(s: &[u8]) -> Result<bool, String> {
+    let err = |msg: &str, at: Option<&[u8]>| match at {
+        Some(at) if !at.is_empty() => format!(
+            "ParseAddr({}): {msg} (at {})",
+            quote_go_bytes(s),
+            quote_go_bytes(at)
+        ),
+        _ => format!("ParseAddr({}): {msg}", quote_go_bytes(s)),
+    };
+    for &c in s {
+        match c {
+            b'.' => {
+                return ipv4_fields(s, s)
+                    .map(|_| true)
+                    .map_err(|(m, at)| err(&m, at));
+            }
+            b':' => return parse_ipv6(s).map(|_| false).map_err(|(m, at)| err(&m, at)),
+            b'%' => return Err(err("missing IPv6 address", None)),
+            _ => {}
+        }
+    }
+    Err(err("unable to parse IP", None))
+}
+
+type AddrErr<'a> = (String, Option<&'a [u8]>);
+
+/// netip's `parseIPv4Fields` over `part` (a tail of `_whole`).
+fn ipv4_fields<'a>(_whole: &[u8], part: &'a [u8]) -> Result<(), AddrErr<'a>> {
+    let (mut val, mut pos, mut dig_len) = (0u32, 0, 0);
+    for (i, &c) in part.iter().enumerate() {
+        if c.is_ascii_digit() {
+            if dig_len == 1 && val == 0 {
+                return Err(("IPv4 field has octet with leading zero".into(), None));
+            }
+            val = val * 10 + u32::from(c - b'0');
+            dig_len += 1;
+            if val > 255 {
+                return Err(("IPv4 field has value >255".into(), None));
+            }
+        } else if c == b'.' {
+            if i == 0 || i == part.len() - 1 || part[i - 1] == b'.' {
+                return Err((
+                    "IPv4 field must have at least one digit".into(),
+                    Some(&part[i..]),
+                ));
+            }
+            if pos == 3 {
+                return Err(("IPv4 address too long".into(), None));
+            }
+            pos += 1;
+            val = 0;
+            dig_len = 0;
+        } else {
+            return Err(("unexpected character".into(), Some(&part[i..])));
+        }
+    }
+    if pos < 3 {
+        return Err(("IPv4 address too short".into(), None));
+    }
+    Ok(())
+}
+
+/// netip's `parseIPv6`, for its errors.
+fn parse_ipv6(input: &[u8]) -> Result<(), AddrErr<'_>> {
+    let mut s = input;
+    let mut zone_len = None;
+    if let Some(i) = find_byte(s, b'%') {
+        if i + 1 == s.len() {
+            return Err(("zone must be a non-empty string".into(), None));
+        }
+        zone_len = Some(s.len() - i - 1);
+        s = &s[..i];
+    }
+    let mut ellipsis: Option<usize> = None;
+    if s.len() >= 2 && s[0] == b':' && s[1] == b':' {
+        ellipsis = Some(0);
+        s = &s[2..];
+        if s.is_empty() {
+            return Ok(());
+        }
+    }
+    let mut i: usize = 0;
+    while i < 16 {
+        let mut off = 0;
+        let mut acc = 0u32;
+        while off < s.len() {
+            let c = s[off];
+            if !c.is_ascii_hexdigit() {
+                break;
+            }
+            acc = (acc << 4) + u32::from(url_unhex(c));
+            if off > 3 {
+                return Err(("each group must have 4 or less digits".into(), Some(s)));
+            }
+            if acc > 0xFFFF {
+                return Err(("IPv6 field has value >=2^16".into(), Some(s)));
+            }
+            off += 1;
+        }
+        if off == 0 {
+            return Err((
+                "each colon-separated field must have at least one digit".into(),
+                Some(s),
+            ));
+        }
+        if off < s.len() && s[off] == b'.' {
+            if ellipsis.is_none() && i != 12 {
+                return Err((
+                    "embedded IPv4 address must replace the final 2 fields of the address".into(),
+                    Some(s),
+                ));
+            }
+            if i + 4 > 16 {
+                return Err((
+                    "too many hex fields to fit an embedded IPv4 at the end of the address".into(),
+                    Some(s),
+                ));
+            }
+            let end = input.len() - zone_len.map_or(0, |z| z + 1);
+            ipv4_fields(input, &input[end - s.len()..end])?;
+            s = &[];
+            i += 4;
+            break;
+        }
+        i += 2;
+        s = &s[off..];
+        if s.is_empty() {
+            break;
+        }
+        if s[0] != b':' {
+            return Err(("unexpected character, want colon".into(), Some(s)));
+        } else if s.len() == 1 {
+            return Err(("colon must be followed by more characters".into(), Some(s)));
+        }
+        s = &s[1..];
+        if s[0] == b':' {
+            if ellipsis.is_some() {
+                return Err(("multiple :: in address".into(), Some(s)));
+            }
+            ellipsis = Some(i);
+            s = &s[1..];
+            if s.is_empty() {
+                break;
+            }
+        }
+    }
+    if !s.is_empty() {
+        return Err(("trailing garbage after address".into(), Some(s)));
+    }
+    if i < 16 {
+        if ellipsis.is_none() {
+            return Err(("address string too short".into(), None));
+        }
+    } else if ellipsis.is_some() {
+        return Err((
+            "the :: must expand to at least one field of zeros".into(),
+            Some(s),
+        ));
+    }
+    Ok(())
+}
+
+/// Sprig's `dictGetOrEmpty`: a string entry, `""` when missing, a panic's
+/// text for another type.
+fn url_dict_get(d: &crate::value::Map, key: &str) -> Result<String, FuncError> {
+    let Some(v) = d.get(key) else {
+        return Ok(String::new());
+    };
+    if let Value::Nil = v {
+        return Err(runtime("invalid memory address or nil pointer dereference"));
+    }
+    let kind = v.kind_name();
+    if kind != "string" {
+        return Err(FuncError::new(format!(
+            "unable to parse {key} key, must be of type string, but {kind} found"
+        )));
+    }
+    Ok(match (&v, v.as_str()) {
+        (_, Some(t)) => t.to_owned(),
+        (Value::Object(o), None) => o
+            .underlying()
+            .and_then(|u| u.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        _ => String::new(),
+    })
+}
+
+/// Sprig's `urlJoin`: a URL from `urlParse`'s keys, as `url.URL.String`.
+fn url_join(d: &crate::value::Map) -> Result<Value, FuncError> {
+    let mut u = GoUrl {
+        scheme: url_dict_get(d, "scheme")?.into_bytes(),
+        host: url_dict_get(d, "host")?.into_bytes(),
+        path: url_dict_get(d, "path")?.into_bytes(),
+        raw_query: url_dict_get(d, "query")?.into_bytes(),
+        opaque: url_dict_get(d, "opaque")?.into_bytes(),
+        fragment: url_dict_get(d, "fragment")?.into_bytes(),
+        ..GoUrl::default()
+    };
+    let info = url_dict_get(d, "userinfo")?;
+    if !info.is_empty() {
+        let t = GoUrl::parse(&format!("proto://{info}@host"))
+            .map_err(|e| FuncError::new(format!("unable to parse userinfo in dict: {e}")))?;
+        u.user = t.user;
+    }
+    Ok(s(u.to_go_string()))
 }

@@ -273,3 +273,131 @@ fn now_shape() {
     assert_eq!(&out[4..5], "-");
     assert_eq!(ok("{{ now | date \"2006\" | len }}"), "4");
 }
+
+/// `snakecase`, `kebabcase` (xstrings v1.5.0), `urlParse` and `urlJoin` (Go 1.26
+/// net/url): every expected value below is a real Helm v4.2.3 render
+/// (helm-render) of the same template.
+#[test]
+fn case_and_url_functions_match_helm() {
+    check(
+        "{{ snakecase \"FooBarBaz\" }}|{{ kebabcase \"FooBar\" }}|{{ snakecase \"HTTPServer\" }}|{{ kebabcase \"getHTTPResponseCode\" }}|{{ snakecase \"IPv6Address\" }}|{{ snakecase \"NoHTTPS\" }}|{{ snakecase \"userID\" }}",
+        "foo_bar_baz|foo-bar|http_server|get-http-response-code|i_pv6_address|no_https|user_id",
+    );
+    check(
+        "{{ snakecase \"Bld4Floor3rd\" }}|{{ kebabcase \"abc123def\" }}|{{ snakecase \"123abc\" }}|{{ snakecase \"HTTP20xOK\" }}|{{ snakecase \"A1B2C3\" }}|{{ snakecase \"X12Y34z\" }}|{{ kebabcase \"12AB\" }}|{{ snakecase \"version1.2.3\" }}",
+        "bld4_floor_3rd|abc-123def|123abc|http_20x_ok|a1_b2_c3|x12_y_34z|12-ab|version1.2.3",
+    );
+    check(
+        "{{ snakecase \"foo_bar-baz qux\" }}|{{ kebabcase \"__x__\" }}|{{ snakecase \"a--b\" }}|{{ kebabcase \" FooBar \" }}|{{ snakecase \"x\\u3000Y\" }}|{{ snakecase \"\" }}|{{ kebabcase \"\" }}|{{ snakecase \"_\" }}",
+        "foo_bar_baz_qux|--x--|a__b|-foo-bar-|x_y|||_",
+    );
+    check(
+        "{{ snakecase \"ÉCOLEÉlève\" }}|{{ kebabcase \"日本語Text\" }}|{{ snakecase \"a中b\" }}|{{ snakecase \"İstanbul\" }}|{{ snakecase \"ΣΑΣ\" }}|{{ snakecase \"ⒶbcDef\" }}|{{ snakecase \"Ⅻroman\" }}|{{ snakecase \"ＡＢＣdef\" }}",
+        "école_élève|日本語-text|a_中_b|istanbul|σασ|Ⓐ_bc_def|Ⅻroman|ａｂ_ｃdef",
+    );
+    check(
+        "{{ snakecase \"foo+bar\" }}|{{ kebabcase \"a😀b\" }}|{{ snakecase \"$100Dollars\" }}|{{ snakecase \"A^B\" }}|{{ snakecase \"a&b\" }}|{{ snakecase \"ABC�d\" }}|{{ snakecase \"ǅemo\" }}",
+        "foo_+_bar|a-😀-b|$100_dollars|a_^_b|a&b|ab_c�d|ǅemo",
+    );
+    check(
+        "{{ urlParse \"http://user:pass@example.com:8080/a/b?x=1&y=2#frag\" | toJson }}",
+        "{\"fragment\":\"frag\",\"host\":\"example.com:8080\",\"hostname\":\"example.com\",\"opaque\":\"\",\"path\":\"/a/b\",\"query\":\"x=1\\u0026y=2\",\"scheme\":\"http\",\"userinfo\":\"user:pass\"}",
+    );
+    check(
+        "{{ urlParse \"http://[fe80::1%25en0]:8080/\" | toJson }}",
+        "{\"fragment\":\"\",\"host\":\"[fe80::1%en0]:8080\",\"hostname\":\"fe80::1%en0\",\"opaque\":\"\",\"path\":\"/\",\"query\":\"\",\"scheme\":\"http\",\"userinfo\":\"\"}",
+    );
+    check(
+        "{{ urlParse \"mailto:x@y?subject=hi#top\" | toJson }}",
+        "{\"fragment\":\"top\",\"host\":\"\",\"hostname\":\"\",\"opaque\":\"x@y\",\"path\":\"\",\"query\":\"subject=hi\",\"scheme\":\"mailto\",\"userinfo\":\"\"}",
+    );
+    check(
+        "{{ urlParse \"http://host/a%20b/c%2Fd?e%20f=g+h#i%20j\" | toJson }}",
+        "{\"fragment\":\"i j\",\"host\":\"host\",\"hostname\":\"host\",\"opaque\":\"\",\"path\":\"/a b/c/d\",\"query\":\"e%20f=g+h\",\"scheme\":\"http\",\"userinfo\":\"\"}",
+    );
+    check(
+        "{{ urlParse \"../up/one\" | toJson }}|{{ urlParse \"\" | toJson }}",
+        "{\"fragment\":\"\",\"host\":\"\",\"hostname\":\"\",\"opaque\":\"\",\"path\":\"../up/one\",\"query\":\"\",\"scheme\":\"\",\"userinfo\":\"\"}|{\"fragment\":\"\",\"host\":\"\",\"hostname\":\"\",\"opaque\":\"\",\"path\":\"\",\"query\":\"\",\"scheme\":\"\",\"userinfo\":\"\"}",
+    );
+    check(
+        "{{ urlParse \"http://u!$&'()*+,;=:x@host/\" | toJson }}",
+        "{\"fragment\":\"\",\"host\":\"host\",\"hostname\":\"host\",\"opaque\":\"\",\"path\":\"/\",\"query\":\"\",\"scheme\":\"http\",\"userinfo\":\"u%21$\\u0026%27%28%29%2A+,;=:x\"}",
+    );
+    check(
+        "{{ urlParse \"postgres://h1:5432,h2:5433/db\" | toJson }}",
+        "{\"fragment\":\"\",\"host\":\"h1:5432,h2:5433\",\"hostname\":\"h1:5432,h2\",\"opaque\":\"\",\"path\":\"/db\",\"query\":\"\",\"scheme\":\"postgres\",\"userinfo\":\"\"}",
+    );
+    check(
+        "{{ range $u := list \"http://host/a b\" \"http:/abs\" \"//host/path\" \"http://a@b@c/\" \"http://höst.example/\" \"http://host/ä/ü?ö=ß#é\" \"http://host/#!$&'()*+,;=:@/?\" \"urn:isbn:0451450523\" \"*\" \"http://host/path?\" }}{{ urlParse $u | urlJoin }}|{{ end }}",
+        "http://host/a%20b|http:///abs|//host/path|http://a%40b@c/|http://h%C3%B6st.example/|http://host/%C3%A4/%C3%BC?ö=ß#%C3%A9|http://host/#!$&%27()*+,;=:@/?|urn:isbn:0451450523|*|http://host/path|",
+    );
+    check(
+        "{{ urlJoin (dict \"path\" \"a:b/c\") }}|{{ urlJoin (dict \"userinfo\" \"user\" \"path\" \"p\") }}|{{ urlJoin (dict \"scheme\" \"s\" \"query\" \"q\") }}|{{ urlJoin (dict \"host\" \"ho st<>\\\"[]:80\") }}|{{ urlJoin (dict \"userinfo\" \"a:b:c@d\") }}|{{ urlJoin (dict \"userinfo\" \"x/y\") }}|{{ urlJoin (dict \"fragment\" \"a b#c?d%e/f'g\\\"h<i\") }}|{{ urlJoin (dict \"opaque\" \"x@y\" \"host\" \"h\" \"scheme\" \"mailto\") }}|{{ urlJoin (dict \"scheme\" \"http\" \"host\" \"h\" \"path\" \"/x\" \"query\" \"a=1\" \"fragment\" \"top\" \"userinfo\" \"me\") }}",
+        "./a:b/c|//user@p|s:?q|//ho%20st<>\"[]:80|//a:b%3Ac%40d@||#a%20b%23c?d%25e/f%27g%22h%3Ci|mailto:x@y|http://me@h/x?a=1#top",
+    );
+    check_err(
+        "{{ urlParse \"http://host:8080:9090/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://host:8080:9090/\">: error calling urlParse: unable to parse url: parse \"http://host:8080:9090/\": invalid port \":8080:9090\" after host",
+    );
+    check_err(
+        "{{ urlParse \":foo\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \":foo\">: error calling urlParse: unable to parse url: parse \":foo\": missing protocol scheme",
+    );
+    check_err(
+        "{{ urlParse \"1a:b\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"1a:b\">: error calling urlParse: unable to parse url: parse \"1a:b\": first path segment in URL cannot contain colon",
+    );
+    check_err(
+        "{{ urlParse \"http://h/%日\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://h/%日\">: error calling urlParse: unable to parse url: parse \"http://h/%日\": invalid URL escape \"%\\xe6\\x97\"",
+    );
+    check_err(
+        "{{ urlParse \"http://ho%41st/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://ho%41st/\">: error calling urlParse: unable to parse url: parse \"http://ho%41st/\": invalid URL escape \"%41\"",
+    );
+    check_err(
+        "{{ urlParse \"http://u ser@host/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://u ser@host/\">: error calling urlParse: unable to parse url: parse \"http://u ser@host/\": net/url: invalid userinfo",
+    );
+    check_err(
+        "{{ urlParse \"http://a[::1]/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://a[::1]/\">: error calling urlParse: unable to parse url: parse \"http://a[::1]/\": invalid IP-literal",
+    );
+    check_err(
+        "{{ urlParse \"http://[1.2.3.4]/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://[1.2.3.4]/\">: error calling urlParse: unable to parse url: parse \"http://[1.2.3.4]/\": invalid IP-literal",
+    );
+    check_err(
+        "{{ urlParse \"http://[::1::2]/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://[::1::2]/\">: error calling urlParse: unable to parse url: parse \"http://[::1::2]/\": invalid host: ParseAddr(\"::1::2\"): multiple :: in address (at \":2\")",
+    );
+    check_err(
+        "{{ urlParse \"http://[::1.02.3.4]/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://[::1.02.3.4]/\">: error calling urlParse: unable to parse url: parse \"http://[::1.02.3.4]/\": invalid host: ParseAddr(\"::1.02.3.4\"): IPv4 field has octet with leading zero",
+    );
+    check_err(
+        "{{ urlParse \"http://[1:2:3:4:5:6:7:8::]/\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://[1:2:3:4:5:6:7:8::]/\">: error calling urlParse: unable to parse url: parse \"http://[1:2:3:4:5:6:7:8::]/\": invalid host: ParseAddr(\"1:2:3:4:5:6:7:8::\"): the :: must expand to at least one field of zeros",
+    );
+    check_err(
+        "{{ urlParse \"http://host/\\x7f\" }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlParse \"http://host/\\x7f\">: error calling urlParse: unable to parse url: parse \"http://host/\\x7f\": net/url: invalid control character in URL",
+    );
+    check_err(
+        "{{ urlJoin (dict \"host\" (list 1)) }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlJoin (dict \"host\" (list 1))>: error calling urlJoin: unable to parse host key, must be of type string, but slice found",
+    );
+    check_err(
+        "{{ urlJoin (dict \"host\" nil) }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlJoin (dict \"host\" nil)>: error calling urlJoin: runtime error: invalid memory address or nil pointer dereference",
+    );
+    check_err(
+        "{{ urlJoin (dict \"userinfo\" \"[::1]\") }}",
+        "template: t/templates/t.yaml:1:3: executing \"t/templates/t.yaml\" at <urlJoin (dict \"userinfo\" \"[::1]\")>: error calling urlJoin: unable to parse userinfo in dict: parse \"proto://[::1]@host\": net/url: invalid userinfo",
+    );
+    // Hostname of a literal the parse keeps whole.
+    check(
+        "{{ (urlParse \"http://[::ffff:1.2.3.4]:443/\").hostname }}|{{ (urlParse \"mongodb://h1:1:2/\").hostname }}",
+        "::ffff:1.2.3.4|h1:1",
+    );
+}
