@@ -62,7 +62,6 @@ pub fn run(args: RenderArgs) -> Result<(), String> {
         strict: args.strict,
         ..RenderOptions::default()
     };
-    helm_template::objects::Capabilities::new(&options.kube_version)?;
     let prepared = Prepared::new(chart.clone(), &user, &options).map_err(|e| e.to_string())?;
     let out = prepared
         .execute(&prepared.scopes())

@@ -89,6 +89,8 @@ pub struct Prepared {
     entries: Vec<(String, usize)>,
     charts: Vec<ScopeSpec>,
     values: Table,
+    /// Parsed from `options.kube_version` once, in [`Prepared::new`].
+    capabilities: Capabilities,
     options: RenderOptions,
 }
 
@@ -112,6 +114,8 @@ impl Prepared {
         user: &Table,
         options: &RenderOptions,
     ) -> Result<Prepared, RenderError> {
+        let capabilities =
+            Capabilities::new(&options.kube_version).map_err(RenderError::Options)?;
         deps::process(&mut chart, user)?;
         let values = values::coalesce(&deps::values_tree(&chart), user)?;
         crate::schema::validate(&chart, &values).map_err(RenderError::Template)?;
@@ -155,19 +159,14 @@ impl Prepared {
             entries,
             charts,
             values,
+            capabilities,
             options: options.clone(),
         })
     }
 
     /// Fresh scopes: templates may change `.Values`, so each execution gets its own copy.
     pub fn scopes(&self) -> Scopes {
-        let capabilities = Value::Object(Rc::new(
-            Capabilities::new(&self.options.kube_version).unwrap_or_else(|_| {
-                // Checked when the options were parsed; the default always parses.
-                Capabilities::new(crate::objects::DEFAULT_KUBE_VERSION)
-                    .expect("the default kube version parses")
-            }),
-        ));
+        let capabilities = Value::Object(Rc::new(self.capabilities.clone()));
         let release = Value::Map(Map::from_pairs([
             ("Name", Value::string(self.options.release_name.as_str())),
             ("Namespace", Value::string(self.options.namespace.as_str())),

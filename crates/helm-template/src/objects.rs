@@ -70,6 +70,7 @@ pub const DEFAULT_API_VERSIONS: &[&str] = &[
 pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
 
 /// `*common.Capabilities`.
+#[derive(Clone)]
 pub struct Capabilities {
     kube: Rc<KubeVersion>,
     api: Rc<VersionSet>,

@@ -20,15 +20,15 @@ fn var(p: &[ArgType], v: ArgType) -> Signature {
     Signature::variadic(p, v)
 }
 
-fn s(v: impl Into<Rc<str>>) -> Value {
+pub(crate) fn s(v: impl Into<Rc<str>>) -> Value {
     Value::String(v.into())
 }
 
-fn arg_str(v: &Value) -> &str {
+pub(crate) fn arg_str(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
-fn arg_int(v: &Value) -> i64 {
+pub(crate) fn arg_int(v: &Value) -> i64 {
     match v {
         Value::Int(i) | Value::Int64(i) => *i,
         _ => 0,
@@ -43,7 +43,7 @@ fn arg_map(v: &Value) -> Map {
 }
 
 /// Go's `runtime.Error` texts for the panics Sprig functions can raise.
-fn runtime(msg: &str) -> FuncError {
+pub(crate) fn runtime(msg: &str) -> FuncError {
     FuncError::new(format!("runtime error: {msg}"))
 }
 

@@ -2,6 +2,7 @@
 //! are added) dates, random strings, crypto and certificates, paths, URLs and
 //! the remaining string and list helpers. Each checked against real Helm.
 
+use crate::sprig::{arg_int, arg_str, runtime, s};
 use std::rc::Rc;
 
 use crate::error::FuncError;
@@ -119,29 +120,6 @@ impl Object for SemverObject {
 }
 
 // ----- shared helpers -----
-
-/// A Go `string` value.
-fn s(v: impl Into<Rc<str>>) -> Value {
-    Value::String(v.into())
-}
-
-/// A string argument (already checked by the signature).
-fn arg_str(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
-}
-
-/// An `int` argument (already converted by the signature).
-fn arg_int(v: &Value) -> i64 {
-    match v {
-        Value::Int(i) | Value::Int64(i) => *i,
-        _ => 0,
-    }
-}
-
-/// Go's runtime panic text, as a template function error.
-fn runtime(msg: &str) -> FuncError {
-    FuncError::new(format!("runtime error: {msg}"))
-}
 
 // ----- random strings -----
 

@@ -281,119 +281,33 @@ fn tagged(text: &str, suffix: &str, line: usize) -> Result<Value, YamlError> {
     }
 }
 
-/// The value of a plain scalar that is not a string, if any.
+/// The value of a plain scalar that is not a string, if any: goyaml v2's
+/// resolution (shared with the `toYaml` emitter in `helm-yaml`), with every
+/// number as float64 and timestamps kept as strings, as Helm's values are.
 fn resolve_plain(text: &str) -> Result<Option<Value>, YamlError> {
-    let fixed = match text {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
-            Some(Value::Bool(true))
+    use helm_yaml::{Flavor, Resolved};
+    let number = |f: f64| {
+        if f.is_nan() {
+            return Err(YamlError::Unsupported("NaN".into()));
         }
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            Some(Value::Bool(false))
+        if f.is_infinite() {
+            return Err(YamlError::Unsupported(
+                if f > 0.0 { "+Inf" } else { "-Inf" }.into(),
+            ));
         }
-        "" | "~" | "null" | "Null" | "NULL" => Some(Value::Null),
-        ".nan" | ".NaN" | ".NAN" => return Err(YamlError::Unsupported("NaN".into())),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Err(YamlError::Unsupported("+Inf".into()));
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Err(YamlError::Unsupported("-Inf".into())),
-        _ => None,
+        Ok(Number::from_f64(f).map(Value::Number))
     };
-    if fixed.is_some() {
-        return Ok(fixed);
+    match helm_yaml::resolve(text, Flavor::V2) {
+        Resolved::Null => Ok(Some(Value::Null)),
+        Resolved::Bool => Ok(Some(Value::Bool(matches!(
+            text,
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE"
+        )))),
+        Resolved::Int(i) => number(i as f64),
+        Resolved::Uint(u) => number(u as f64),
+        Resolved::Float(f) => number(f),
+        Resolved::Str | Resolved::Timestamp | Resolved::Merge => Ok(None),
     }
-    let first = text.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
-        return Ok(None);
-    }
-    Ok(number(text).and_then(Number::from_f64).map(Value::Number))
-}
-
-/// Integers (Go `ParseInt` base 0 after removing `_`, then unsigned, then
-/// binary) and YAML-style floats, as float64.
-fn number(text: &str) -> Option<f64> {
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
-    if let Some(i) = go_parse_int(&plain) {
-        return Some(i);
-    }
-    if is_yaml_float(&plain) {
-        return plain.parse::<f64>().ok().filter(|f| f.is_finite());
-    }
-    let (negative, digits) = match plain.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, plain.strip_prefix('+').unwrap_or(&plain)),
-    };
-    let binary = digits.strip_prefix("0b")?;
-    let v = u64::from_str_radix(binary, 2).ok()? as f64;
-    Some(if negative { -v } else { v })
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)`, falling back to `ParseUint`: a sign, then
-/// `0x`/`0o`/`0b` prefixes or a leading `0` for octal.
-fn go_parse_int(s: &str) -> Option<f64> {
-    let (negative, rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = rest.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, lower.as_str())
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let magnitude = u64::from_str_radix(digits, radix).ok()?;
-    if negative {
-        // ParseInt accepts down to -2^63; ParseUint takes no sign.
-        (magnitude <= 1 << 63).then(|| -(magnitude as f64))
-    } else {
-        Some(magnitude as f64)
-    }
-}
-
-/// goyaml v2's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
-fn is_yaml_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - start
-    };
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    } else {
-        if digits(&mut i) == 0 {
-            return false;
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            digits(&mut i);
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'-' | b'+')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 #[cfg(test)]
