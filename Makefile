@@ -31,6 +31,7 @@ nextest: build
 ## Benchmarks against their references (writes docs/benchmarks.md).
 bench:
 	@scripts/bench-templates.sh
+	@scripts/bench-index.sh
 
 ## The end-to-end package only.
 e2e: build

@@ -30,6 +30,8 @@ pub enum Command {
     Render(crate::render::RenderArgs),
     /// Package a chart directory into `{name}-{version}.tgz`, as `helm package`.
     Package(crate::package::PackageArgs),
+    /// Write `index.yaml` for a folder of packages, as `helm repo index`.
+    Index(crate::index::IndexArgs),
 }
 
 /// The long flags of `render` that the Go oracle (Go's `flag` package) also
@@ -87,6 +89,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "Successfully packaged chart and saved it to: {}",
                 path.display()
             );
+        }
+        Command::Index(args) => {
+            crate::index::run(&args).map_err(anyhow::Error::msg)?;
         }
     }
     Ok(())

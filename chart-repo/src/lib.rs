@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod index;
 pub mod package;
 pub mod render;
 pub mod state;

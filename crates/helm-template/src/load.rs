@@ -19,9 +19,41 @@ pub fn load_path(path: &Path) -> Result<Chart, LoadError> {
         let files = read_dir(path)?;
         Chart::from_files(expand_archives(files)?)
     } else {
-        let bytes = std::fs::read(path).map_err(io)?;
-        Chart::from_files(expand_archives(read_archive(&bytes)?)?)
+        load_archive(&std::fs::read(path).map_err(io)?)
     }
+}
+
+/// Loads a packaged chart from its bytes (Helm's `loader.LoadArchive`).
+pub fn load_archive(bytes: &[u8]) -> Result<Chart, LoadError> {
+    Chart::from_files(expand_archives(read_archive(bytes)?)?)
+}
+
+/// Loads only what Helm's loader checks and an index needs from a packaged chart: every
+/// chart's `Chart.yaml` and `values.yaml`, and vendored subchart archives. Every entry is still decompressed and checked; templates and other files are
+/// dropped unread. The chart loads (or fails) as [`load_archive`] would.
+pub fn load_archive_metadata(bytes: &[u8]) -> Result<Chart, LoadError> {
+    fn wanted(path: &str) -> bool {
+        let mut rest = path;
+        // Walk down `charts/<sub>/` prefixes to the file's own chart.
+        while let Some(inner) = rest.strip_prefix("charts/") {
+            match inner.split_once('/') {
+                Some((_, tail)) => rest = tail,
+                None => return inner.ends_with(".tgz"),
+            }
+        }
+        matches!(rest, "Chart.yaml" | "values.yaml")
+    }
+    let archive = olares_chart::read_chart_archive_selected(bytes, &Limits::default(), &wanted)
+        .map_err(|e| LoadError::BadFile {
+            file: "chart archive".into(),
+            reason: e.to_string(),
+        })?;
+    let files = archive
+        .files
+        .into_iter()
+        .map(|f| File::new(f.path, f.data))
+        .collect();
+    Chart::from_files(expand_archives(files)?)
 }
 
 /// The files of a chart directory, paths relative to it.

@@ -22,6 +22,7 @@ mod unicode_tables;
 pub mod yaml;
 
 pub use json::{to_json, to_pretty_json, to_raw_json};
+pub use keysort::{key_less, sort_keys};
 pub use resolve::{Flavor, Resolved, resolve};
 pub use toml::to_toml;
 pub use yaml::{to_yaml, to_yaml_pretty};

@@ -165,6 +165,17 @@ pub fn read_chart_archive_from<R: Read>(
     reader: R,
     limits: &Limits,
 ) -> Result<ChartArchive, ArchiveError> {
+    read_chart_archive_selected(reader, limits, &|_| true)
+}
+
+/// Reads a chart archive with every check of [`read_chart_archive_from`], but keeps only the
+/// files whose path `keep` accepts: the others are decompressed, counted and checked, then
+/// dropped. For callers that need a few files of many packages (indexing a folder).
+pub fn read_chart_archive_selected<R: Read>(
+    reader: R,
+    limits: &Limits,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<ChartArchive, ArchiveError> {
     let meter = Meter::new(limits);
     let source = HashingReader::new(reader, Rc::clone(&meter));
     let unpacked =
@@ -172,7 +183,7 @@ pub fn read_chart_archive_from<R: Read>(
     // The capped reader itself: the one sanctioned use (clippy.toml).
     #[allow(clippy::disallowed_methods)]
     let mut tar = tar::Archive::new(unpacked);
-    let mut collector = Collector::new(limits);
+    let mut collector = Collector::new(limits, keep);
     let fail = |e: io::Error| classify(&meter, e);
     for entry in tar.entries().map_err(fail)? {
         collector.add(entry.map_err(fail)?, &meter)?;
@@ -220,6 +231,7 @@ fn corrupt(reason: impl ToString) -> ArchiveError {
 /// What the reader learned so far: the top folder, the files, and which paths are taken.
 struct Collector<'l> {
     limits: &'l Limits,
+    keep: &'l dyn Fn(&str) -> bool,
     entries: u64,
     content_bytes: u64,
     top: Option<String>,
@@ -236,9 +248,10 @@ enum Kind {
 }
 
 impl<'l> Collector<'l> {
-    fn new(limits: &'l Limits) -> Self {
+    fn new(limits: &'l Limits, keep: &'l dyn Fn(&str) -> bool) -> Self {
         Self {
             limits,
+            keep,
             entries: 0,
             content_bytes: 0,
             top: None,
@@ -285,8 +298,10 @@ impl<'l> Collector<'l> {
             Kind::File if rest.is_empty() => Err(ArchiveError::FileAtTopLevel { entry: name }),
             _ => {
                 self.claim_file_path(&name, &path)?;
-                let data = self.read_data(&name, &mut entry, meter)?;
-                self.files.push(ChartFile { path, data });
+                let keep = (self.keep)(&path);
+                if let Some(data) = self.read_data(&name, &mut entry, meter, keep)? {
+                    self.files.push(ChartFile { path, data });
+                }
                 Ok(())
             }
         }
@@ -353,14 +368,16 @@ impl<'l> Collector<'l> {
         Ok(())
     }
 
-    /// Reads one file's bytes, refusing before reading when its declared size is already over
-    /// a limit. The declared size is never trusted for allocation.
+    /// Reads one file's bytes (or only counts them when not kept), refusing before reading
+    /// when its declared size is already over a limit. The declared size is never trusted for
+    /// allocation.
     fn read_data<R: Read>(
         &mut self,
         name: &str,
         entry: &mut tar::Entry<'_, R>,
         meter: &Meter,
-    ) -> Result<Vec<u8>, ArchiveError> {
+        keep: bool,
+    ) -> Result<Option<Vec<u8>>, ArchiveError> {
         let declared = entry.size();
         if declared > self.limits.max_file_bytes {
             return Err(ArchiveError::FileTooLarge {
@@ -373,12 +390,17 @@ impl<'l> Collector<'l> {
                 limit: self.limits.max_unpacked_bytes,
             });
         }
+        if !keep {
+            let read = io::copy(entry, &mut io::sink()).map_err(|e| classify(meter, e))?;
+            self.content_bytes += read;
+            return Ok(None);
+        }
         let mut data = Vec::with_capacity(declared.min(64 * 1024) as usize);
         entry
             .read_to_end(&mut data)
             .map_err(|e| classify(meter, e))?;
         self.content_bytes += data.len() as u64;
-        Ok(data)
+        Ok(Some(data))
     }
 
     fn finish(self, sha256: [u8; 32]) -> Result<ChartArchive, ArchiveError> {

@@ -9,6 +9,7 @@ pub mod package;
 
 pub use archive::{
     ArchiveError, ChartArchive, ChartFile, Limits, read_chart_archive, read_chart_archive_from,
+    read_chart_archive_selected,
 };
 pub use helmignore::{HelmIgnore, HelmIgnoreError};
 pub use package::{PackageError, write_chart_archive};

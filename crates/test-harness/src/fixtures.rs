@@ -29,6 +29,19 @@ pub fn chart(name: &str) -> PathBuf {
     fixtures_dir().join("charts").join(name)
 }
 
+/// Every top-level fixture chart folder (`helm/*` and `olares/*` holding a `Chart.yaml`),
+/// sorted; the `dify` tombstone has none and is left out.
+pub fn chart_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = ["helm", "olares"]
+        .iter()
+        .flat_map(|group| std::fs::read_dir(chart(group)).into_iter().flatten())
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|d| d.join("Chart.yaml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

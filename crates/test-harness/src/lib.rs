@@ -18,7 +18,7 @@ pub mod source_contract;
 
 pub use binary::RunningBinary;
 pub use eventually::{eventually, wait_until};
-pub use helm::HelmPeer;
+pub use helm::{HelmPeer, StaticServer};
 pub use postgres::PostgresServer;
 pub use redis::RedisServer;
 pub use registry::RegistryServer;
