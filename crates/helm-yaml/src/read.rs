@@ -282,10 +282,10 @@ fn tagged(text: &str, suffix: &str, line: usize) -> Result<Value, YamlError> {
 }
 
 /// The value of a plain scalar that is not a string, if any: goyaml v2's
-/// resolution (shared with the `toYaml` emitter in `helm-yaml`), with every
+/// resolution (shared with the `toYaml` emitter), with every
 /// number as float64 and timestamps kept as strings, as Helm's values are.
 fn resolve_plain(text: &str) -> Result<Option<Value>, YamlError> {
-    use helm_yaml::{Flavor, Resolved};
+    use crate::{Flavor, Resolved};
     let number = |f: f64| {
         if f.is_nan() {
             return Err(YamlError::Unsupported("NaN".into()));
@@ -297,7 +297,7 @@ fn resolve_plain(text: &str) -> Result<Option<Value>, YamlError> {
         }
         Ok(Number::from_f64(f).map(Value::Number))
     };
-    match helm_yaml::resolve(text, Flavor::V2) {
+    match crate::resolve(text, Flavor::V2) {
         Resolved::Null => Ok(Some(Value::Null)),
         Resolved::Bool => Ok(Some(Value::Bool(matches!(
             text,
