@@ -80,9 +80,9 @@ impl Chart {
             .find(|f| f.name == "Chart.yaml")
             .ok_or(LoadError::MissingChartYaml)?;
         chart.metadata = parse_metadata(&chart_yaml.data).map_err(|e| match e {
-            ChartYamlError::Read(reason) => LoadError::BadFile {
+            ChartYamlError::Read(e) => LoadError::BadFile {
                 file: "Chart.yaml".into(),
-                reason,
+                reason: e.detail(),
             },
             ChartYamlError::Invalid(m) => LoadError::Invalid(m),
         })?;

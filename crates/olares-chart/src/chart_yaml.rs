@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::file_error::{FileError, read_yaml, typed};
 use crate::go_string::{go_string, go_string_map, go_strings};
 
 /// The file this module reads.
@@ -147,9 +148,9 @@ impl Metadata {
 /// Why `Chart.yaml` could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChartYamlError {
-    /// Not UTF-8, not YAML, or a field of the wrong type.
+    /// Not UTF-8, not YAML, or a field of the wrong type; names the line and the field.
     #[error("{0}")]
-    Read(String),
+    Read(FileError),
     /// Helm's metadata validation refused it; the text is Helm's.
     #[error("validation: {0}")]
     Invalid(String),
@@ -158,16 +159,8 @@ pub enum ChartYamlError {
 /// Reads `Chart.yaml` as Helm's loader does: a missing `apiVersion` is `v1`, text fields
 /// are sanitized, then the metadata is validated. A UTF-8 BOM is skipped.
 pub fn parse_metadata(data: &[u8]) -> Result<Metadata, ChartYamlError> {
-    let data = strip_bom(data);
-    let text = std::str::from_utf8(data).map_err(|e| ChartYamlError::Read(e.to_string()))?;
-    let json = helm_yaml::read::parse(text).map_err(|e| ChartYamlError::Read(e.to_string()))?;
-    let json = if json.is_null() {
-        Json::Object(Default::default())
-    } else {
-        json
-    };
-    let mut md: Metadata =
-        serde_json::from_value(json).map_err(|e| ChartYamlError::Read(e.to_string()))?;
+    let (text, json) = read_yaml(CHART_YAML, data).map_err(ChartYamlError::Read)?;
+    let mut md: Metadata = typed(CHART_YAML, text, json).map_err(ChartYamlError::Read)?;
     if md.api_version.is_empty() {
         md.api_version = "v1".into();
     }
@@ -331,6 +324,14 @@ mod tests {
             "validation: chart.metadata.name is required"
         );
         assert!(parse_metadata(b"apiVersion: v2\nname: t\nversion: one\n").is_err());
+        let err = parse_metadata(
+            b"apiVersion: v2\nname: t\nversion: 1.0.0\nmaintainers:\n  - name: [x]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Chart.yaml: line 5: maintainers[0].name: cannot unmarshal array into Go value of type string"
+        );
         assert!(
             parse_metadata(b"apiVersion: v2\nname: t\nversion: 1.0.0\ntype: plugin\n").is_err()
         );
