@@ -338,6 +338,47 @@ mod tests {
     }
 
     #[test]
+    fn dependencies_carry_conditions_tags_aliases_and_imports() {
+        let text = br"apiVersion: v2
+name: t
+version: 1.0.0
+dependencies:
+  - name: db
+    version: ~1.2
+    repository: oci://r
+    condition: db.enabled
+    tags: [back, 1]
+    alias: main-db
+    import-values: [data, {child: a.b, parent: c}]
+  - name: db
+    alias: replica_db
+";
+        let md = parse_metadata(text).unwrap();
+        let db = &md.dependencies[0];
+        assert_eq!(
+            (db.condition.as_str(), db.alias.as_str()),
+            ("db.enabled", "main-db")
+        );
+        assert_eq!(db.tags, ["back", "1"]);
+        assert_eq!(
+            db.import_values,
+            [
+                serde_json::json!("data"),
+                serde_json::json!({"child": "a.b", "parent": "c"})
+            ]
+        );
+        let same_alias =
+            b"apiVersion: v2\nname: t\nversion: 1.0.0\ndependencies: [{name: a, alias: x}, {name: b, alias: x}]\n";
+        assert_eq!(
+            parse_metadata(same_alias).unwrap_err().to_string(),
+            "validation: more than one dependency with name or alias \"x\""
+        );
+        let bad_alias =
+            b"apiVersion: v2\nname: t\nversion: 1.0.0\ndependencies: [{name: a, alias: x.y}]\n";
+        assert!(parse_metadata(bad_alias).is_err());
+    }
+
+    #[test]
     fn serializes_with_helms_json_names() {
         let md = parse_metadata(
             b"apiVersion: v2\nname: t\nversion: 0.1.0\ntype: library\nannotations: {b: 2, a: x}\n",

@@ -146,3 +146,19 @@ fn the_tombstone_is_refused_as_removed() {
         AppError::MissingChartYaml
     ));
 }
+
+#[test]
+fn a_packaged_app_reads_through_the_capped_reader() {
+    let dir = test_harness::fixtures::chart("olares/uptimekuma");
+    let files = files(&dir);
+    let bytes = olares_chart::write_chart_archive("uptimekuma", &files).unwrap();
+    let app = OlaresApp::from_archive(&bytes, &olares_chart::Limits::default()).unwrap();
+    assert_eq!(app, OlaresApp::from_files(&files).unwrap());
+    assert_eq!(app.chart.name, "uptimekuma");
+    let json = serde_json::to_value(&app).unwrap();
+    assert_eq!(json["manifest"]["olaresManifest.version"], "0.12.0");
+    assert_eq!(
+        json["markers"],
+        serde_json::json!({"suspend": false, "remove": false})
+    );
+}
