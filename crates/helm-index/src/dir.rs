@@ -14,7 +14,7 @@ use crate::model::{ChartVersion, IndexFile};
 /// One package as the index sees it.
 #[derive(Debug)]
 pub struct IndexedPackage {
-    pub metadata: helm_template::chart::Metadata,
+    pub metadata: olares_chart::chart_yaml::Metadata,
     /// SHA-256 of the file, lower-case hex.
     pub digest: String,
 }

@@ -6,8 +6,8 @@
 //! does not depend on its neighbours: it is rendered once inside a stand-in document and
 //! cached until that chart changes. The document is the concatenation of the blocks.
 
-use helm_template::chart::{Dependency, Maintainer, Metadata};
 use helm_yaml::Flavor;
+use olares_chart::chart_yaml::{Dependency, Maintainer, Metadata};
 use serde_json::{Map, Value};
 
 use crate::model::{ChartVersion, IndexFile};

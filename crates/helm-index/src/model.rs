@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
-use helm_template::chart::Metadata;
+use olares_chart::chart_yaml::Metadata;
 
 use crate::order::newest_first;
 use crate::time::now;

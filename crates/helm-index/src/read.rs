@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use helm_template::chart::{Metadata, is_semver_ish};
+use olares_chart::chart_yaml::{Metadata, validate_metadata};
 use serde_json::{Map, Value};
 
 use crate::IndexError;
@@ -131,29 +131,6 @@ fn time_field(
     }
 }
 
-/// Helm's `Metadata.Validate`, the checks an index entry must pass.
-fn validate(md: &Metadata) -> Result<(), String> {
-    if md.name.is_empty() {
-        return Err("chart.metadata.name is required".into());
-    }
-    if md.name == "." || md.name == ".." || md.name.contains('/') {
-        return Err(format!("chart.metadata.name {:?} is invalid", md.name));
-    }
-    if md.version.is_empty() {
-        return Err("chart.metadata.version is required".into());
-    }
-    if !is_semver_ish(&md.version) {
-        return Err(format!(
-            "chart.metadata.version {:?} is invalid",
-            md.version
-        ));
-    }
-    if !matches!(md.kind.as_str(), "" | "application" | "library") {
-        return Err("chart.metadata.type must be application or library".into());
-    }
-    Ok(())
-}
-
 fn read_entry(v: &Value, path: &str, mode: ParseMode) -> Result<ChartVersion, IndexError> {
     let o = v
         .as_object()
@@ -273,8 +250,8 @@ pub fn parse_index(text: &str, mode: ParseMode) -> Result<IndexFile, IndexError>
             if item.is_null() {
                 continue;
             }
-            let entry = read_entry(item, &path, mode)?;
-            match validate(&entry.metadata) {
+            let mut entry = read_entry(item, &path, mode)?;
+            match validate_metadata(&mut entry.metadata) {
                 Ok(()) => versions.push(entry),
                 Err(reason) if mode == ParseMode::Strict => {
                     return Err(IndexError::InvalidEntry { path, reason });

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
 
 use helm_index::{ChartVersion, IndexError, IndexFile, ParseMode, parse_go_time, parse_index};
-use helm_template::chart::Metadata;
+use olares_chart::chart_yaml::Metadata;
 
 fn entry(name: &str, version: &str) -> ChartVersion {
     let metadata = Metadata {

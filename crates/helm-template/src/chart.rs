@@ -2,15 +2,16 @@
 //! default values, templates, other files and subcharts, from a list of files
 //! (a directory walk or an archive, both done by the caller).
 //!
-//! Owns: Helm's loader rules (UTF-8 BOM stripping, `Chart.yaml` typing such as
-//! `appVersion: 1.10` → `"1.1"`, metadata validation, `charts/` subfolders,
-//! multi-document values). Never: file system walks or archive reading.
+//! Owns: Helm's loader rules for sorting files (UTF-8 BOM stripping, `templates/`,
+//! `charts/` subfolders). `Chart.yaml` typing and validation and multi-document
+//! values are `olares-chart`'s ([`Metadata`], [`load_values`]), re-exported here.
+//! Never: file system walks or archive reading.
 
-use serde::Deserialize;
-use serde_json::Value as Json;
+use olares_chart::chart_yaml::{ChartYamlError, parse_metadata, strip_bom};
+pub use olares_chart::chart_yaml::{Dependency, Maintainer, Metadata, is_semver_ish};
+pub use olares_chart::values::load_values;
 
-use crate::values::{Table, merge_maps};
-use crate::yaml;
+use crate::values::Table;
 
 /// One file of a chart, its path relative to the chart root with `/` separators.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,77 +27,6 @@ impl File {
             data: data.into(),
         }
     }
-}
-
-/// A maintainer in `Chart.yaml`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Maintainer {
-    #[serde(deserialize_with = "go_string")]
-    pub name: String,
-    #[serde(deserialize_with = "go_string")]
-    pub email: String,
-    #[serde(deserialize_with = "go_string")]
-    pub url: String,
-}
-
-/// A dependency in `Chart.yaml`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct Dependency {
-    #[serde(deserialize_with = "go_string")]
-    pub name: String,
-    #[serde(deserialize_with = "go_string")]
-    pub version: String,
-    #[serde(deserialize_with = "go_string")]
-    pub repository: String,
-    #[serde(deserialize_with = "go_string")]
-    pub condition: String,
-    #[serde(deserialize_with = "go_strings")]
-    pub tags: Vec<String>,
-    pub enabled: bool,
-    #[serde(rename = "import-values")]
-    pub import_values: Vec<Json>,
-    #[serde(deserialize_with = "go_string")]
-    pub alias: String,
-}
-
-/// `Chart.yaml` as Helm's `chart.Metadata` types it.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct Metadata {
-    #[serde(deserialize_with = "go_string")]
-    pub name: String,
-    #[serde(deserialize_with = "go_string")]
-    pub home: String,
-    #[serde(deserialize_with = "go_strings")]
-    pub sources: Vec<String>,
-    #[serde(deserialize_with = "go_string")]
-    pub version: String,
-    #[serde(deserialize_with = "go_string")]
-    pub description: String,
-    #[serde(deserialize_with = "go_strings")]
-    pub keywords: Vec<String>,
-    pub maintainers: Vec<Maintainer>,
-    #[serde(deserialize_with = "go_string")]
-    pub icon: String,
-    #[serde(rename = "apiVersion", deserialize_with = "go_string")]
-    pub api_version: String,
-    #[serde(deserialize_with = "go_string")]
-    pub condition: String,
-    #[serde(deserialize_with = "go_string")]
-    pub tags: String,
-    #[serde(rename = "appVersion", deserialize_with = "go_string")]
-    pub app_version: String,
-    pub deprecated: bool,
-    /// `None` when absent (Go's nil map: `toYaml` shows `null`).
-    #[serde(deserialize_with = "go_string_map")]
-    pub annotations: Option<Vec<(String, String)>>,
-    #[serde(rename = "kubeVersion", deserialize_with = "go_string")]
-    pub kube_version: String,
-    pub dependencies: Vec<Dependency>,
-    #[serde(rename = "type", deserialize_with = "go_string")]
-    pub kind: String,
 }
 
 /// A loaded chart and its loaded subcharts.
@@ -129,8 +59,6 @@ pub enum LoadError {
     },
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
 impl Chart {
     pub fn name(&self) -> &str {
         &self.metadata.name
@@ -138,7 +66,7 @@ impl Chart {
 
     /// A library chart contributes defines only.
     pub fn is_library(&self) -> bool {
-        self.metadata.kind.eq_ignore_ascii_case("library")
+        self.metadata.is_library()
     }
 
     /// Builds a chart from its files (Helm's `LoadFiles`); subcharts are the
@@ -151,7 +79,13 @@ impl Chart {
             .iter()
             .find(|f| f.name == "Chart.yaml")
             .ok_or(LoadError::MissingChartYaml)?;
-        chart.metadata = parse_metadata(strip_bom(&chart_yaml.data))?;
+        chart.metadata = parse_metadata(&chart_yaml.data).map_err(|e| match e {
+            ChartYamlError::Read(e) => LoadError::BadFile {
+                file: "Chart.yaml".into(),
+                reason: e.detail(),
+            },
+            ChartYamlError::Invalid(m) => LoadError::Invalid(m),
+        })?;
         let mut sub_files: std::collections::BTreeMap<String, Vec<File>> = Default::default();
         for file in files {
             let data = strip_bom(&file.data).to_vec();
@@ -196,249 +130,6 @@ impl Chart {
             chart.subcharts.push(sub);
         }
         Ok(chart)
-    }
-}
-
-fn strip_bom(data: &[u8]) -> &[u8] {
-    data.strip_prefix(UTF8_BOM).unwrap_or(data)
-}
-
-fn parse_metadata(data: &[u8]) -> Result<Metadata, LoadError> {
-    let bad = |reason: String| LoadError::BadFile {
-        file: "Chart.yaml".into(),
-        reason,
-    };
-    let text = std::str::from_utf8(data).map_err(|e| bad(e.to_string()))?;
-    let json = yaml::parse(text).map_err(|e| bad(e.to_string()))?;
-    let json = if json.is_null() {
-        Json::Object(Default::default())
-    } else {
-        json
-    };
-    let mut md: Metadata = serde_json::from_value(json).map_err(|e| bad(e.to_string()))?;
-    if md.api_version.is_empty() {
-        md.api_version = "v1".into();
-    }
-    validate(&mut md)?;
-    Ok(md)
-}
-
-/// Helm's metadata validation, with its sanitizing of text fields.
-fn validate(md: &mut Metadata) -> Result<(), LoadError> {
-    for field in [
-        &mut md.name,
-        &mut md.description,
-        &mut md.home,
-        &mut md.icon,
-        &mut md.condition,
-        &mut md.tags,
-        &mut md.app_version,
-        &mut md.kube_version,
-    ] {
-        *field = sanitize(field);
-    }
-    for s in md.sources.iter_mut().chain(md.keywords.iter_mut()) {
-        *s = sanitize(s);
-    }
-    let invalid = |m: String| Err(LoadError::Invalid(m));
-    if md.name.is_empty() {
-        return invalid("chart.metadata.name is required".into());
-    }
-    if md.name == "." || md.name == ".." {
-        return invalid(format!("chart.metadata.name {:?} is not allowed", md.name));
-    }
-    if md.name.contains('/') {
-        return invalid(format!("chart.metadata.name {:?} is invalid", md.name));
-    }
-    if md.version.is_empty() {
-        return invalid("chart.metadata.version is required".into());
-    }
-    if !is_semver_ish(&md.version) {
-        return invalid(format!(
-            "chart.metadata.version {:?} is invalid",
-            md.version
-        ));
-    }
-    if !matches!(md.kind.as_str(), "" | "application" | "library") {
-        return invalid("chart.metadata.type must be application or library".into());
-    }
-    for m in &mut md.maintainers {
-        (m.name, m.email, m.url) = (sanitize(&m.name), sanitize(&m.email), sanitize(&m.url));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for d in &mut md.dependencies {
-        (d.name, d.version, d.repository, d.condition) = (
-            sanitize(&d.name),
-            sanitize(&d.version),
-            sanitize(&d.repository),
-            sanitize(&d.condition),
-        );
-        if !d.alias.is_empty()
-            && !d
-                .alias
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return invalid(format!(
-                "dependency {:?} has disallowed characters in the alias",
-                d.name
-            ));
-        }
-        let key = if d.alias.is_empty() {
-            d.name.clone()
-        } else {
-            d.alias.clone()
-        };
-        if !seen.insert(key.clone()) {
-            return invalid(format!(
-                "more than one dependency with name or alias {key:?}"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Masterminds/semver's loose `NewVersion`: optional `v`, one to three numeric
-/// parts, optional pre-release and build metadata.
-pub fn is_semver_ish(v: &str) -> bool {
-    let v = v.strip_prefix('v').unwrap_or(v);
-    let (core, _build) = v.split_once('+').unwrap_or((v, ""));
-    let (core, pre) = core.split_once('-').unwrap_or((core, ""));
-    let parts: Vec<&str> = core.split('.').collect();
-    let numeric = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    (1..=3).contains(&parts.len())
-        && parts.iter().all(numeric)
-        && (pre.is_empty()
-            || pre.split('.').all(|p| {
-                !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            }))
-}
-
-/// Helm's `sanitizeString`: white space becomes a space, non-printable
-/// characters are dropped.
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .filter_map(|c| {
-            if c.is_whitespace() {
-                Some(' ')
-            } else if crate::fmt::is_print(c) {
-                Some(c)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-/// A values stream: every `---` document, merged in order.
-pub fn load_values(data: &[u8]) -> Result<Table, String> {
-    let text = std::str::from_utf8(data).map_err(|e| e.to_string())?;
-    let mut values = Table::new();
-    for doc in split_documents(text)? {
-        match yaml::parse(&doc) {
-            Ok(Json::Object(table)) => values = merge_maps(values, table),
-            Ok(Json::Null) => {}
-            Ok(_) => {
-                return Err("cannot unmarshal yaml document: error unmarshaling JSON: while decoding JSON: json: \
-                            cannot unmarshal array into Go value of type map[string]interface {}"
-                    .into());
-            }
-            Err(e) => {
-                return Err(format!(
-                    "cannot unmarshal yaml document: error converting YAML to JSON: {e}"
-                ));
-            }
-        }
-    }
-    Ok(values)
-}
-
-/// Splits at lines starting with `---`, as the Kubernetes YAML reader does.
-fn split_documents(text: &str) -> Result<Vec<String>, String> {
-    let mut docs = Vec::new();
-    let mut current = String::new();
-    for line in text.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix("---") {
-            let rest = rest.trim();
-            if !rest.is_empty() && !rest.starts_with('#') {
-                return Err(format!(
-                    "error reading yaml document: invalid Yaml document separator: {rest}"
-                ));
-            }
-            if !current.is_empty() {
-                docs.push(std::mem::take(&mut current));
-            }
-        } else {
-            current.push_str(line);
-        }
-    }
-    if !current.is_empty() {
-        docs.push(current);
-    }
-    Ok(docs)
-}
-
-/// Go's sigs.k8s.io/yaml rule for a string field given a scalar: numbers are
-/// formatted (`1.10` → `1.1`), booleans become `true`/`false`.
-fn scalar_string(v: &Json) -> Option<String> {
-    match v {
-        Json::String(s) => Some(s.clone()),
-        Json::Bool(b) => Some(b.to_string()),
-        Json::Number(n) => n.as_f64().map(|f| {
-            if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
-                format!("{}", f as i64)
-            } else {
-                // Go formats at 32 bits: the shortest digits of the f32, which
-                // read back as an f64 print the same.
-                let short: f64 = format!("{}", f as f32).parse().unwrap_or(f);
-                crate::fmt::format_float(short, 'g', -1)
-            }
-        }),
-        Json::Null => Some(String::new()),
-        _ => None,
-    }
-}
-
-fn go_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = Json::deserialize(d)?;
-    scalar_string(&v).ok_or_else(|| {
-        serde::de::Error::custom(format!("cannot unmarshal {v} into Go value of type string"))
-    })
-}
-
-fn go_strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    match Json::deserialize(d)? {
-        Json::Null => Ok(Vec::new()),
-        Json::Array(items) => items
-            .iter()
-            .map(|v| {
-                scalar_string(v)
-                    .ok_or_else(|| serde::de::Error::custom("cannot unmarshal into []string"))
-            })
-            .collect(),
-        other => Err(serde::de::Error::custom(format!(
-            "cannot unmarshal {other} into Go value of type []string"
-        ))),
-    }
-}
-
-fn go_string_map<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<(String, String)>>, D::Error> {
-    match Json::deserialize(d)? {
-        Json::Null => Ok(None),
-        Json::Object(map) => map
-            .iter()
-            .map(|(k, v)| {
-                scalar_string(v).map(|s| (k.clone(), s)).ok_or_else(|| {
-                    serde::de::Error::custom("cannot unmarshal into map[string]string")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        other => Err(serde::de::Error::custom(format!(
-            "cannot unmarshal {other} into map[string]string"
-        ))),
     }
 }
 

@@ -27,7 +27,8 @@ pub mod sprig_extra;
 pub mod template;
 pub mod value;
 pub mod values;
-pub mod yaml;
+/// How Helm reads YAML; it lives in `helm-yaml` so `olares-chart` reads the same way.
+pub use helm_yaml::read as yaml;
 
 pub use builtins::{html_escape, js_escape, query_escape};
 pub use engine::{Prepared, RenderError, RenderOptions, render};

@@ -8,6 +8,9 @@
 //! Never: dependency conditions and imports (the chart loader decides which
 //! subcharts exist before values are coalesced).
 
+/// Merging values files and `--set-json` (maps recursively, anything else replaces) is
+/// `olares-chart`'s, as its values loader merges documents the same way.
+pub use olares_chart::values::merge_maps;
 use serde_json::{Map, Value};
 
 /// A values table.
@@ -35,23 +38,6 @@ pub enum ValuesError {
         kind: &'static str,
         shown: String,
     },
-}
-
-/// Merges `over` onto `base` as Helm merges values files and `--set-json`:
-/// maps merge recursively, anything else in `over` replaces.
-pub fn merge_maps(mut base: Table, over: Table) -> Table {
-    for (key, value) in over {
-        match (base.get_mut(&key), value) {
-            (Some(Value::Object(b)), Value::Object(o)) => {
-                let merged = merge_maps(std::mem::take(b), o);
-                *b = merged;
-            }
-            (_, value) => {
-                base.insert(key, value);
-            }
-        }
-    }
-    base
 }
 
 /// `CoalesceValues`: the values a chart's templates see, user values winning.

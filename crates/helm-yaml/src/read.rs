@@ -78,6 +78,111 @@ pub fn parse_all(text: &str) -> Result<Vec<Value>, YamlError> {
     }
 }
 
+/// One step of a path into a document: a mapping key (as the reader spells keys, so
+/// `yes:` is `"true"`) or a sequence index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+/// The 1-based line where the node at `path` stands in the first document of `text`: the
+/// line of its key for a mapping entry, of the item for a sequence entry, of the document's
+/// first node for an empty path. When the path leaves the text (a key brought in by a `<<`
+/// merge or an alias, or one that is absent) it is the line of the deepest node found.
+/// `None` when the text holds no document or is not YAML up to that node.
+///
+/// The reader's values carry no positions; this second pass over the events is how a typed
+/// model's error (which knows the path) finds its line.
+pub fn line_of(text: &str, path: &[PathStep]) -> Option<usize> {
+    let mut parser = Parser::new_from_str(text);
+    let mut next = || match parser.next_event() {
+        Some(Ok(pair)) => Some(pair),
+        _ => None,
+    };
+    let (mut event, mut line) = loop {
+        let (event, span) = next()?;
+        match event {
+            Event::StreamStart | Event::DocumentStart(_) | Event::Nothing => {}
+            Event::StreamEnd | Event::DocumentEnd => return None,
+            event => break (event, span.start.line()),
+        }
+    };
+    for step in path {
+        let found = match (&event, step) {
+            (Event::MappingStart(..), PathStep::Key(want)) => find_key(&mut next, want)?,
+            (Event::SequenceStart(..), PathStep::Index(index)) => find_item(&mut next, *index)?,
+            _ => None,
+        };
+        match found {
+            Some((found, at)) => (event, line) = (found, at),
+            None => return Some(line),
+        }
+    }
+    Some(line)
+}
+
+type Found<'a> = Option<Option<(Event<'a>, usize)>>;
+
+/// Inside a mapping: the value under `want` and the line of its key; `Some(None)` when the
+/// mapping ends without it.
+fn find_key<'a>(next: &mut impl FnMut() -> Option<(Event<'a>, Span)>, want: &str) -> Found<'a> {
+    loop {
+        let (key, key_span) = next()?;
+        if matches!(key, Event::MappingEnd) {
+            return Some(None);
+        }
+        let name = match &key {
+            Event::Scalar(text, style, _, tag) => {
+                scalar(text, *style, tag.as_deref(), key_span.start.line())
+                    .ok()
+                    .and_then(|k| key_string(&k).ok())
+            }
+            other => {
+                skip(other, next)?;
+                None
+            }
+        };
+        let (value, _) = next()?;
+        if name.as_deref() == Some(want) {
+            return Some(Some((value, key_span.start.line())));
+        }
+        skip(&value, next)?;
+    }
+}
+
+/// Inside a sequence: item `index` and its line; `Some(None)` when the sequence is shorter.
+fn find_item<'a>(next: &mut impl FnMut() -> Option<(Event<'a>, Span)>, index: usize) -> Found<'a> {
+    for _ in 0..index {
+        let (item, _) = next()?;
+        if matches!(item, Event::SequenceEnd) {
+            return Some(None);
+        }
+        skip(&item, next)?;
+    }
+    let (item, span) = next()?;
+    if matches!(item, Event::SequenceEnd) {
+        return Some(None);
+    }
+    Some(Some((item, span.start.line())))
+}
+
+/// Consumes the rest of the node that `event` opens.
+fn skip<'a>(event: &Event<'a>, next: &mut impl FnMut() -> Option<(Event<'a>, Span)>) -> Option<()> {
+    let mut depth = match event {
+        Event::MappingStart(..) | Event::SequenceStart(..) => 1usize,
+        _ => return Some(()),
+    };
+    while depth > 0 {
+        match next()?.0 {
+            Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+            _ => {}
+        }
+    }
+    Some(())
+}
+
 struct Reader<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Value>,
@@ -282,10 +387,10 @@ fn tagged(text: &str, suffix: &str, line: usize) -> Result<Value, YamlError> {
 }
 
 /// The value of a plain scalar that is not a string, if any: goyaml v2's
-/// resolution (shared with the `toYaml` emitter in `helm-yaml`), with every
+/// resolution (shared with the `toYaml` emitter), with every
 /// number as float64 and timestamps kept as strings, as Helm's values are.
 fn resolve_plain(text: &str) -> Result<Option<Value>, YamlError> {
-    use helm_yaml::{Flavor, Resolved};
+    use crate::{Flavor, Resolved};
     let number = |f: f64| {
         if f.is_nan() {
             return Err(YamlError::Unsupported("NaN".into()));
@@ -297,7 +402,7 @@ fn resolve_plain(text: &str) -> Result<Option<Value>, YamlError> {
         }
         Ok(Number::from_f64(f).map(Value::Number))
     };
-    match helm_yaml::resolve(text, Flavor::V2) {
+    match crate::resolve(text, Flavor::V2) {
         Resolved::Null => Ok(Some(Value::Null)),
         Resolved::Bool => Ok(Some(Value::Bool(matches!(
             text,
@@ -480,5 +585,33 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn lines_of_paths() {
+        let text = "# c\na: 1\nspec:\n  list:\n    - x\n    - {k: v}\n  yes: 2\n\"q\": 3\n";
+        let key = |k: &str| PathStep::Key(k.into());
+        assert_eq!(line_of(text, &[]), Some(2));
+        assert_eq!(line_of(text, &[key("a")]), Some(2));
+        assert_eq!(line_of(text, &[key("spec"), key("list")]), Some(4));
+        assert_eq!(
+            line_of(
+                text,
+                &[key("spec"), key("list"), PathStep::Index(1), key("k")]
+            ),
+            Some(6)
+        );
+        assert_eq!(line_of(text, &[key("spec"), key("true")]), Some(7));
+        assert_eq!(line_of(text, &[key("q")]), Some(8));
+        assert_eq!(
+            line_of(text, &[key("spec"), key("missing")]),
+            Some(3),
+            "deepest found"
+        );
+        assert_eq!(
+            line_of(text, &[key("spec"), key("list"), PathStep::Index(9)]),
+            Some(4)
+        );
+        assert_eq!(line_of("", &[key("a")]), None);
     }
 }
