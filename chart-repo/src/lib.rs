@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod index;
 pub mod package;
+pub mod registry;
 pub mod render;
 pub mod state;
 pub mod store;
