@@ -10,6 +10,7 @@ pub mod binary;
 pub mod eventually;
 pub mod fixtures;
 pub mod helm;
+pub mod oci;
 pub mod postgres;
 pub mod process;
 pub mod redis;

@@ -36,3 +36,87 @@ fn helm_peer_renders_a_fixture_chart() {
         "{rendered:?}"
     );
 }
+
+/// GET over plain HTTP/1.1 with `Connection: close`; returns the status line, headers and body.
+fn http_get(port: u16, path: &str, accept: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn synthetic_images_push_to_the_registry_with_their_digests() {
+    let registry = RegistryServer::start();
+    let single = registry.push_synthetic("beclab/single", "1.0", &["linux/amd64"]);
+    let multi = registry.push_synthetic("library/multi", "2.0", &["linux/amd64", "linux/arm64/v8"]);
+    assert_eq!(single.platforms.len(), 1);
+    assert_eq!(multi.platforms.len(), 2);
+    let accept =
+        "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json";
+    for (repo, tag, built, media) in [
+        (
+            "beclab/single",
+            "1.0",
+            &single,
+            "application/vnd.oci.image.manifest.v1+json",
+        ),
+        (
+            "library/multi",
+            "2.0",
+            &multi,
+            "application/vnd.oci.image.index.v1+json",
+        ),
+    ] {
+        let (head, body) = http_get(
+            registry.port(),
+            &format!("/v2/{repo}/manifests/{tag}"),
+            accept,
+        );
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let head = head.to_lowercase();
+        assert!(
+            head.contains(&format!("docker-content-digest: {}", built.digest)),
+            "{repo}: the registry keeps the built digest\n{head}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(doc["mediaType"], media);
+    }
+    let (_, body) = http_get(registry.port(), "/v2/library/multi/manifests/2.0", accept);
+    let index: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let arches: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = &m["platform"];
+            format!(
+                "{}/{}{}",
+                p["os"].as_str().unwrap(),
+                p["architecture"].as_str().unwrap(),
+                p["variant"]
+                    .as_str()
+                    .map(|v| format!("/{v}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(arches, ["linux/amd64", "linux/arm64/v8"]);
+    // Layers are served with their sizes.
+    let (layer_platform, _, layer, size, _) = &multi.platforms[1];
+    assert_eq!(layer_platform.architecture, "arm64");
+    let (head, body) = http_get(
+        registry.port(),
+        &format!("/v2/library/multi/blobs/{layer}"),
+        "*/*",
+    );
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body.len() as u64, *size);
+}
