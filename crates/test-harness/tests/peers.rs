@@ -1,5 +1,7 @@
 //! Each peer the harness offers really starts, answers and stops.
 
+#![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
+
 use test_harness::{HelmPeer, RegistryServer, fixtures};
 
 #[test]
