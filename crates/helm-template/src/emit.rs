@@ -76,7 +76,7 @@ fn json_at(v: &Value, depth: usize) -> Result<Json, String> {
         Value::Map(m) => {
             let mut out = serde_json::Map::new();
             for (k, x) in m.entries() {
-                out.insert(k, json_at(&x, depth + 1)?);
+                out.insert(k.to_string(), json_at(&x, depth + 1)?);
             }
             Json::Object(out)
         }

@@ -16,7 +16,7 @@ use crate::chart::{Chart, Metadata};
 use crate::error::{Error, ExecErrorKind, FuncError};
 use crate::objects::{Capabilities, Files};
 use crate::template::{FuncMap, Limits, MissingKey, Options, Templates};
-use crate::value::{ArgType, ElemType, List, Map, Signature, Value};
+use crate::value::{ArgType, ElemType, Key, List, Map, Signature, Value};
 use crate::values::{self, Table, ValuesError};
 use crate::{deps, emit, sprig, yaml};
 
@@ -86,7 +86,7 @@ pub fn render(
 pub struct Prepared {
     set: Templates,
     /// Template names in execution order, with the index of their chart scope.
-    entries: Vec<(String, usize)>,
+    entries: Vec<(Rc<str>, usize)>,
     charts: Vec<ScopeSpec>,
     values: Table,
     /// Parsed from `options.kube_version` once, in [`Prepared::new`].
@@ -102,7 +102,7 @@ struct ScopeSpec {
     /// The path of keys from the top values to this chart's values.
     values_path: Vec<String>,
     subcharts: Vec<usize>,
-    base_path: String,
+    base_path: Rc<str>,
 }
 
 /// The scopes of one execution, built over a fresh copy of the values.
@@ -152,7 +152,7 @@ impl Prepared {
         let entries = sources
             .into_iter()
             .filter(|(name, _, _)| !name.rsplit('/').next().unwrap_or(name).starts_with('_'))
-            .map(|(name, scope, _)| (name, scope))
+            .map(|(name, scope, _)| (Rc::from(name), scope))
             .collect();
         Ok(Prepared {
             set,
@@ -222,21 +222,28 @@ impl Prepared {
     pub fn execute(&self, scopes: &Scopes) -> Result<BTreeMap<String, String>, RenderError> {
         let mut out = BTreeMap::new();
         let mut state = RenderState::default();
+        // `.Template` of each template: a new map each time (templates may
+        // change it), of strings shared with `self`.
+        let name_key: Key = Rc::from("Name");
+        let base_key: Key = Rc::from("BasePath");
         for (name, scope_index) in &self.entries {
             let scope = &scopes.0[*scope_index];
             let base = &self.charts[*scope_index].base_path;
             scope.insert(
                 "Template",
                 Value::Map(Map::from_pairs([
-                    ("Name", Value::string(name.as_str())),
-                    ("BasePath", Value::string(base.as_str())),
+                    (name_key.clone(), Value::String(name.clone())),
+                    (base_key.clone(), Value::String(base.clone())),
                 ])),
             );
-            let text = self
+            let (text, lt) = self
                 .set
-                .execute_with(name, Value::Map(scope.clone()), &mut state)
+                .execute_lt(name, Value::Map(scope.clone()), &mut state)
                 .map_err(|e| RenderError::Template(exec_error_text(&e)))?;
-            out.insert(name.clone(), remove_no_value(text));
+            out.insert(
+                name.to_string(),
+                if lt { remove_no_value(text) } else { text },
+            );
         }
         Ok(out)
     }
@@ -262,7 +269,7 @@ fn collect(
             .collect(),
         values_path: values_path.clone(),
         subcharts: Vec::new(),
-        base_path: format!("{full_path}/templates"),
+        base_path: Rc::from(format!("{full_path}/templates")),
     });
     for sub in &chart.subcharts {
         let mut path = values_path.clone();
@@ -384,7 +391,7 @@ fn chart_value(md: &Metadata, is_root: bool) -> Value {
 #[derive(Default)]
 struct RenderState {
     /// How deep each name is currently `include`d.
-    included: HashMap<String, usize>,
+    included: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 fn warn(msg: &str) -> FuncError {
@@ -399,22 +406,23 @@ fn helm_funcs() -> FuncMap {
     f.remove("env");
     f.remove("expandenv");
     f.insert("include", Signature::new(&[S, Any]), |cx, args| {
-        let name = args[0].as_str().unwrap_or_default().to_owned();
-        let depth = cx
-            .user::<RenderState>()
-            .map_or(0, |s| *s.included.get(&name).unwrap_or(&0));
-        if depth > MAX_INCLUDE_DEPTH {
-            return Err(FuncError::new(format!(
-                "rendering template has a nested reference name: {name}: unable to execute template"
-            )));
-        }
+        let name = args[0].as_str().unwrap_or_default();
         if let Some(s) = cx.user::<RenderState>() {
-            *s.included.entry(name.clone()).or_insert(0) += 1;
+            let depth = match s.included.get_mut(name) {
+                Some(n) => n,
+                None => s.included.entry(name.to_owned()).or_insert(0),
+            };
+            if *depth > MAX_INCLUDE_DEPTH {
+                return Err(FuncError::new(format!(
+                    "rendering template has a nested reference name: {name}: unable to execute template"
+                )));
+            }
+            *depth += 1;
         }
-        let result = cx.execute_template(&name, args[1].clone());
+        let result = cx.execute_template(name, args[1].clone());
         if let Some(n) = cx
             .user::<RenderState>()
-            .and_then(|s| s.included.get_mut(&name))
+            .and_then(|s| s.included.get_mut(name))
         {
             *n = n.saturating_sub(1);
         }
@@ -486,7 +494,9 @@ fn helm_funcs() -> FuncMap {
 /// Helm's `strings.ReplaceAll(out, "<no value>", "")`, without copying the
 /// (usual) output that has none.
 fn remove_no_value(text: String) -> String {
-    if text.contains("<no value>") {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<no value>"));
+    if FINDER.find(text.as_bytes()).is_some() {
         text.replace("<no value>", "")
     } else {
         text

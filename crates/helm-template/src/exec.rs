@@ -13,6 +13,8 @@ use std::any::Any;
 use std::cell::Cell;
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use crate::builtins::{self, Builtin};
 use crate::error::{Error, ExecError, ExecErrorKind, FuncError};
 use crate::parse::{
@@ -76,6 +78,14 @@ impl RV {
         match self {
             RV::Invalid => Value::Nil,
             RV::Iface(v) | RV::Val(v) => v.clone(),
+        }
+    }
+
+    /// [`RV::value`], taking the value.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            RV::Invalid => Value::Nil,
+            RV::Iface(v) | RV::Val(v) => v,
         }
     }
 
@@ -244,7 +254,8 @@ pub(crate) fn is_builtin(name: &str) -> bool {
     Builtin::from_name(name).is_some()
 }
 
-/// Execute the template `name` of `set`, appending to `out`.
+/// Execute the template `name` of `set`, appending to `out`. Returns false
+/// when nothing written contained `<`, so the output has no `<no value>`.
 pub(crate) fn execute(
     set: &Templates,
     name: &str,
@@ -253,7 +264,7 @@ pub(crate) fn execute(
     user: &mut UserData,
     nesting: usize,
     out: &mut String,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let Some(tree) = set.lookup(name) else {
         return Err(Error::NoTemplate {
             name: name.to_string(),
@@ -261,6 +272,12 @@ pub(crate) fn execute(
         });
     };
     let tree: &Tree = tree;
+    // Most of a chart template's output is its own text: reserving it up
+    // front saves the string's repeated doubling.
+    if out.is_empty() {
+        let text = text_hint(&tree.root, 0);
+        out.reserve(text + text / 4 + 64);
+    }
     let dot = RV::from_value(data);
     let mut st = State {
         set,
@@ -272,6 +289,7 @@ pub(crate) fn execute(
         shared,
         user,
         out,
+        wrote_lt: false,
         missing_key: set.options().missing_key,
     };
     if nesting >= shared.limits.max_depth {
@@ -283,8 +301,26 @@ pub(crate) fn execute(
     stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || {
         st.walk_list(&dot, &tree.root)
     })
-    .map(|_| ())
+    .map(|_| st.wrote_lt)
     .map_err(Error::Exec)
+}
+
+/// The bytes of text a list writes if every branch runs once (range bodies
+/// counted once), bounded: a capacity hint for the output.
+fn text_hint(list: &ListNode, depth: usize) -> usize {
+    const MAX_HINT: usize = 1 << 20;
+    if depth > 8 {
+        return 0;
+    }
+    let mut n = 0usize;
+    for node in &list.nodes {
+        n = n.saturating_add(match node {
+            Node::Text { text, .. } => text.len(),
+            Node::If(b) | Node::With(b) | Node::Range(b) => text_hint(&b.list, depth + 1),
+            _ => 0,
+        });
+    }
+    n.min(MAX_HINT)
 }
 
 struct State<'a, 'u> {
@@ -297,6 +333,8 @@ struct State<'a, 'u> {
     shared: &'a Shared,
     user: &'u mut UserData,
     out: &'u mut String,
+    /// True once a `<` has been written.
+    wrote_lt: bool,
     missing_key: MissingKey,
 }
 
@@ -337,6 +375,13 @@ impl<'a> State<'a, '_> {
     }
 
     fn write(&mut self, s: &str) -> EResult<()> {
+        let lt = self.wrote_lt || memchr::memchr(b'<', s.as_bytes()).is_some();
+        self.write_text(s, lt)
+    }
+
+    /// Writes `s`; `lt` says whether it (or anything before) has a `<`.
+    fn write_text(&mut self, s: &str, lt: bool) -> EResult<()> {
+        self.wrote_lt |= lt;
         let total = crate::template::cell_add(&self.shared.output, s.len());
         if total > self.shared.limits.max_output_bytes {
             return Err(self.errorf(format!(
@@ -403,7 +448,7 @@ impl<'a> State<'a, '_> {
             Node::With(b) => return self.walk_if_or_with(true, dot, b),
             Node::Range(b) => return self.walk_range(dot, node, b),
             Node::Template(t) => self.walk_template(dot, t)?,
-            Node::Text { text, .. } => self.write(text)?,
+            Node::Text { text, has_lt, .. } => self.write_text(text, *has_lt)?,
         }
         Ok(Flow::Normal)
     }
@@ -798,7 +843,9 @@ impl<'a> State<'a, '_> {
         fin: Option<RV>,
         receiver: RV,
     ) -> EResult<RV> {
-        let typ = receiver.type_name();
+        // The static type name is only needed for the error at the end; the
+        // receiver is an interface there exactly when it arrived as one.
+        let was_iface = matches!(receiver, RV::Iface(_));
         let v = match receiver {
             RV::Invalid => {
                 if self.missing_key == MissingKey::Error {
@@ -860,6 +907,11 @@ impl<'a> State<'a, '_> {
             }
             _ => {}
         }
+        let typ = if was_iface {
+            "interface {}".to_string()
+        } else {
+            v.type_name()
+        };
         Err(self.errorf(format!("can't evaluate field {name} in type {typ}")))
     }
 
@@ -947,7 +999,7 @@ impl<'a> State<'a, '_> {
             return Ok(v);
         }
 
-        let mut argv: Vec<RV> = Vec::with_capacity(num_in);
+        let mut argv: SmallVec<[RV; 4]> = SmallVec::with_capacity(num_in);
         let mut i = 0;
         while i < num_fixed && i < args.len() {
             argv.push(self.eval_arg(dot, Some(sig.fixed.get(i)), &args[i])?);
@@ -980,7 +1032,7 @@ impl<'a> State<'a, '_> {
             }
             Callee::Builtin(b) => builtins::call_builtin(b, &argv),
             Callee::Func(f) => {
-                let values: Vec<Value> = argv.iter().map(RV::value).collect();
+                let values: SmallVec<[Value; 4]> = argv.into_iter().map(RV::into_value).collect();
                 let mut ctx = Context {
                     set: self.set,
                     shared: self.shared,
@@ -997,7 +1049,7 @@ impl<'a> State<'a, '_> {
                 })
             }
             Callee::Method(o) => {
-                let values: Vec<Value> = argv.iter().map(RV::value).collect();
+                let values: SmallVec<[Value; 4]> = argv.into_iter().map(RV::into_value).collect();
                 o.call_method(name, &values).map(|v| {
                     if sig.ret_iface {
                         RV::Iface(v)

@@ -519,7 +519,7 @@ impl Printer {
                     self.buf.push(' ');
                 }
             }
-            let key = Value::from(k.as_str());
+            let key = Value::String(k.clone());
             self.print_value(&key, verb, depth + 1);
             self.buf.push(':');
             self.print_elem(val, m.elem(), verb, depth);
@@ -1038,6 +1038,13 @@ pub fn format_float(v: f64, fmt: char, prec: i64) -> String {
         out.push('-');
     }
     let shortest = prec < 0;
+    // The shortest %g of an integral value below 1e6 is its integer digits
+    // (the common case: numbers read from values files).
+    if shortest && matches!(fmt, 'g' | 'G') && v.fract() == 0.0 && v.abs() < 1e6 {
+        // Exact: |v| is an integer below 1e6.
+        out.push_str(&(v.abs() as i64).to_string());
+        return out;
+    }
     match fmt {
         'e' | 'E' => {
             let (d, dp) = if shortest {

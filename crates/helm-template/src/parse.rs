@@ -91,6 +91,9 @@ pub enum Node {
         pos: Pos,
         /// The text.
         text: String,
+        /// True if the text contains `<` (a `<no value>` in the output
+        /// can only start in text or values that have one).
+        has_lt: bool,
     },
     /// A comment (only with comment parsing on).
     Comment {
@@ -1049,6 +1052,7 @@ impl<'a> Parser<'a> {
         match token.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text {
                 pos: token.pos,
+                has_lt: memchr::memchr(b'<', token.val.as_bytes()).is_some(),
                 text: token.val,
             })),
             ItemType::LeftDelim => {

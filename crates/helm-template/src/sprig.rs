@@ -834,16 +834,21 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// the same few patterns on every render, and compiling (Unicode classes
 /// especially) costs far more than matching. The cache holds patterns only,
 /// never results, and is bounded.
-pub fn compile_regex(re: &str) -> Result<regex::Regex, FuncError> {
+///
+/// The handle is shared (`Rc`), not cloned: a cloned `regex::Regex` gets a
+/// new, empty pool of search caches, so every call would rebuild its lazy
+/// DFA states from scratch.
+pub fn compile_regex(re: &str) -> Result<Rc<regex::Regex>, FuncError> {
     const MAX_CACHED: usize = 256;
     thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Rc<regex::Regex>>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }
     if let Some(hit) = CACHE.with(|c| c.borrow().get(re).cloned()) {
         return Ok(hit);
     }
-    let compiled = regex::Regex::new(re).map_err(|e| FuncError::new(go_regex_error(re, &e)))?;
+    let compiled =
+        Rc::new(regex::Regex::new(re).map_err(|e| FuncError::new(go_regex_error(re, &e)))?);
     CACHE.with(|c| {
         let mut cache = c.borrow_mut();
         if cache.len() >= MAX_CACHED {
@@ -1454,7 +1459,7 @@ pub fn sprig_funcs() -> FuncMap {
     f.insert_simple("omit", var(&[M], S), |a| {
         let out = Map::new();
         for (k, v) in arg_map(&a[0]).entries() {
-            if !a[1..].iter().any(|x| arg_str(x) == k) {
+            if !a[1..].iter().any(|x| arg_str(x) == &*k) {
                 out.insert(k, v);
             }
         }

@@ -27,10 +27,13 @@ pub struct Function {
     pub f: Arc<FuncImpl>,
 }
 
+/// String-keyed maps looked up on every call or template execution.
+type FastMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// A set of named functions (Go's `FuncMap`).
 #[derive(Clone, Default)]
 pub struct FuncMap {
-    map: HashMap<String, Function>,
+    map: FastMap<Function>,
 }
 
 impl FuncMap {
@@ -140,7 +143,7 @@ pub struct Options {
 #[derive(Clone)]
 pub struct Templates {
     name: String,
-    trees: HashMap<String, Arc<Tree>>,
+    trees: FastMap<Arc<Tree>>,
     funcs: Arc<FuncMap>,
     options: Options,
 }
@@ -150,7 +153,7 @@ impl Templates {
     pub fn new(name: &str, funcs: FuncMap) -> Templates {
         Templates {
             name: name.to_string(),
-            trees: HashMap::new(),
+            trees: FastMap::default(),
             funcs: Arc::new(funcs),
             options: Options::default(),
         }
@@ -248,10 +251,21 @@ impl Templates {
         data: Value,
         user: &mut dyn Any,
     ) -> Result<String, Error> {
+        self.execute_lt(name, data, user).map(|(out, _)| out)
+    }
+
+    /// [`Templates::execute_with`], also returning false when the output
+    /// certainly has no `<` (so no `<no value>`).
+    pub(crate) fn execute_lt(
+        &self,
+        name: &str,
+        data: Value,
+        user: &mut dyn Any,
+    ) -> Result<(String, bool), Error> {
         let shared = Shared::new(self.options.limits);
         let mut out = String::new();
-        exec::execute(self, name, data, &shared, user, 0, &mut out)?;
-        Ok(out)
+        let lt = exec::execute(self, name, data, &shared, user, 0, &mut out)?;
+        Ok((out, lt))
     }
 }
 

@@ -8,7 +8,6 @@
 //! function mutates a slice in place), so they are shared behind an `Rc` too.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -270,6 +269,12 @@ impl From<String> for Value {
     }
 }
 
+impl From<Rc<str>> for Value {
+    fn from(s: Rc<str>) -> Value {
+        Value::String(s)
+    }
+}
+
 impl From<bool> for Value {
     fn from(b: bool) -> Value {
         Value::Bool(b)
@@ -362,10 +367,104 @@ impl List {
 }
 
 struct MapInner {
-    entries: RefCell<BTreeMap<String, Value>>,
+    entries: RefCell<Entries>,
     /// A named type (e.g. `common.Values`) or None for `map[string]T`.
     named: Option<Rc<str>>,
     elem: ElemType,
+}
+
+/// A map key: shared, so snapshots and copies of a map do not copy its keys.
+pub type Key = Rc<str>;
+
+/// Maps of at most this many entries are searched linearly; larger ones
+/// get a hash index.
+const LINEAR_MAX: usize = 8;
+
+/// A map's entries: a vector, sorted by key whenever it is walked, with a
+/// hash index for lookups once it is large. Lookups (field chains) are far
+/// more frequent than walks (`range`, printing), and Go walks maps in sorted
+/// key order, so the order is restored lazily: a map built in key order
+/// (values files, `dict`, copies) never needs sorting.
+#[derive(Default)]
+struct Entries {
+    items: Vec<(Key, Value)>,
+    /// Key to position in `items`, kept only above [`LINEAR_MAX`] entries.
+    index: Option<std::collections::HashMap<Key, usize, foldhash::fast::RandomState>>,
+    /// False when `items` may be out of key order.
+    unsorted: bool,
+}
+
+impl Entries {
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.items.iter().position(|(k, _)| **k == *key),
+        }
+    }
+
+    fn reindex(&mut self) {
+        if self.items.len() <= LINEAR_MAX {
+            self.index = None;
+            return;
+        }
+        let index = self.index.get_or_insert_with(Default::default);
+        index.clear();
+        index.extend(
+            self.items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i)),
+        );
+    }
+
+    fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
+        if let Some(i) = self.position(&key) {
+            return Some(std::mem::replace(&mut self.items[i].1, value));
+        }
+        if let Some((last, _)) = self.items.last()
+            && **last > *key
+        {
+            self.unsorted = true;
+        }
+        let i = self.items.len();
+        match &mut self.index {
+            Some(index) => {
+                index.insert(key.clone(), i);
+                self.items.push((key, value));
+            }
+            None => {
+                self.items.push((key, value));
+                if self.items.len() > LINEAR_MAX {
+                    self.reindex();
+                }
+            }
+        }
+        None
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        let i = self.position(key)?;
+        // `Vec::remove` keeps the order (sorted or not); positions after `i`
+        // shift, so the index is rebuilt.
+        let (_, v) = self.items.remove(i);
+        if self.index.is_some() {
+            self.reindex();
+        }
+        Some(v)
+    }
+
+    /// The entries in bytewise key order.
+    fn sorted(&mut self) -> &[(Key, Value)] {
+        if self.unsorted {
+            // Keys are unique, so an unstable sort is deterministic.
+            self.items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            self.unsorted = false;
+            if self.index.is_some() {
+                self.reindex();
+            }
+        }
+        &self.items
+    }
 }
 
 /// A Go map with string keys: a shared, mutable reference. Iteration order is
@@ -392,7 +491,7 @@ impl Map {
     pub fn with_type(named: Option<Rc<str>>, elem: ElemType) -> Map {
         Map {
             inner: Rc::new(MapInner {
-                entries: RefCell::new(BTreeMap::new()),
+                entries: RefCell::new(Entries::default()),
                 named,
                 elem,
             }),
@@ -403,7 +502,7 @@ impl Map {
     pub fn from_pairs<I, K>(pairs: I) -> Map
     where
         I: IntoIterator<Item = (K, Value)>,
-        K: Into<String>,
+        K: Into<Key>,
     {
         let m = Map::new();
         for (k, v) in pairs {
@@ -437,16 +536,17 @@ impl Map {
 
     /// The value stored under `key`.
     pub fn get(&self, key: &str) -> Option<Value> {
-        self.inner.entries.borrow().get(key).cloned()
+        let entries = self.inner.entries.borrow();
+        entries.position(key).map(|i| entries.items[i].1.clone())
     }
 
     /// True if `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.inner.entries.borrow().contains_key(key)
+        self.inner.entries.borrow().position(key).is_some()
     }
 
     /// Store `value` under `key`, returning the previous value.
-    pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
+    pub fn insert(&self, key: impl Into<Key>, value: Value) -> Option<Value> {
         self.inner.entries.borrow_mut().insert(key.into(), value)
     }
 
@@ -457,33 +557,37 @@ impl Map {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.inner.entries.borrow().len()
+        self.inner.entries.borrow().items.len()
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.inner.entries.borrow().is_empty()
+        self.inner.entries.borrow().items.is_empty()
     }
 
     /// The keys in bytewise order (a snapshot).
-    pub fn keys(&self) -> Vec<String> {
-        self.inner.entries.borrow().keys().cloned().collect()
+    pub fn keys(&self) -> Vec<Key> {
+        self.inner
+            .entries
+            .borrow_mut()
+            .sorted()
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     /// The entries in bytewise key order (a snapshot: the map may be mutated
     /// while the caller walks it).
-    pub fn entries(&self) -> Vec<(String, Value)> {
-        self.inner
-            .entries
-            .borrow()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+    pub fn entries(&self) -> Vec<(Key, Value)> {
+        self.inner.entries.borrow_mut().sorted().to_vec()
     }
 
     /// Remove every entry.
     pub fn clear(&self) {
-        self.inner.entries.borrow_mut().clear();
+        let mut entries = self.inner.entries.borrow_mut();
+        entries.items.clear();
+        entries.index = None;
+        entries.unsorted = false;
     }
 }
 
@@ -661,6 +765,50 @@ pub trait Object {
         match self.underlying() {
             Some(u) => u,
             None => Value::Map(Map::from_pairs(self.fields())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(m: &Map) -> Vec<String> {
+        m.keys().iter().map(|k| k.to_string()).collect()
+    }
+
+    #[test]
+    fn maps_walk_in_key_order_whatever_the_insertion_order() {
+        for n in [3usize, LINEAR_MAX, LINEAR_MAX + 1, 40] {
+            let m = Map::new();
+            // Reverse order, then every key again (replacing), then removals.
+            for i in (0..n).rev() {
+                assert!(m.insert(format!("k{i:03}"), Value::Int(i as i64)).is_none());
+            }
+            for i in 0..n {
+                let old = m.insert(format!("k{i:03}"), Value::Int(100 + i as i64));
+                assert!(matches!(old, Some(Value::Int(x)) if x == i as i64));
+            }
+            let want: Vec<String> = (0..n).map(|i| format!("k{i:03}")).collect();
+            assert_eq!(keys(&m), want);
+            assert_eq!(m.len(), n);
+            for i in 0..n {
+                assert!(
+                    matches!(m.get(&format!("k{i:03}")), Some(Value::Int(x)) if x == 100 + i as i64)
+                );
+            }
+            assert!(m.get("k").is_none());
+            assert!(m.remove("k000").is_some());
+            assert!(m.remove("k000").is_none());
+            m.insert("a", Value::Nil);
+            assert_eq!(keys(&m)[0], "a");
+            assert_eq!(keys(&m)[1..], want[1..]);
+            for (i, k) in want[1..].iter().enumerate() {
+                assert!(matches!(m.get(k), Some(Value::Int(x)) if x == 101 + i as i64));
+            }
+            assert!(m.contains_key("a") && !m.contains_key("k000"));
+            m.clear();
+            assert!(m.is_empty() && m.get("a").is_none());
         }
     }
 }
