@@ -1,0 +1,29 @@
+//! `POST /api/v1/applications/info`: details of at most ten apps by id, unknown ids in
+//! `not_found`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+
+use market_model::protocol::{AppsInfoRequest, AppsInfoResponse, MAX_APP_IDS};
+
+use super::ApiError;
+use crate::Catalog;
+
+/// The body is read as JSON whatever its `Content-Type` says: the market sends
+/// `application/json`, and other clients need not.
+pub(super) async fn details(
+    State(catalog): State<Arc<Catalog>>,
+    body: Bytes,
+) -> Result<Json<AppsInfoResponse>, ApiError> {
+    let request: AppsInfoRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidBody(e.to_string()))?;
+    if request.app_ids.len() > MAX_APP_IDS {
+        return Err(ApiError::TooManyAppIds {
+            count: request.app_ids.len(),
+        });
+    }
+    Ok(Json(catalog.snapshot().details(&request)))
+}
