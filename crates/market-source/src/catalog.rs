@@ -117,7 +117,7 @@ pub struct Snapshot {
     digest: String,
     last_updated: DateTime<Utc>,
     /// Views by `version` query, built on first use.
-    views: Mutex<HashMap<String, Arc<View>>>,
+    views: RwLock<HashMap<String, Arc<View>>>,
 }
 
 /// Views kept per snapshot; past this the cache starts over (a client inventing versions
@@ -180,7 +180,7 @@ impl Snapshot {
             skipped,
             digest,
             last_updated,
-            views: Mutex::new(HashMap::new()),
+            views: RwLock::new(HashMap::new()),
         })
     }
 
@@ -216,11 +216,14 @@ impl Snapshot {
 
     /// The listing for a `version` query (the request's text, `""` when absent).
     pub fn view(&self, version: &str) -> Arc<View> {
-        let mut views = self.views.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(view) = views.get(version) {
+        let cached = self.views.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(view) = cached.get(version) {
             return Arc::clone(view);
         }
+        drop(cached);
+        // Two first requests may both build the view; they build the same one.
         let view = Arc::new(View::build(self, version, &OsFilter::from_query(version)));
+        let mut views = self.views.write().unwrap_or_else(PoisonError::into_inner);
         if views.len() >= MAX_CACHED_VIEWS {
             views.clear();
         }

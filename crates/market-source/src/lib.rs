@@ -11,7 +11,8 @@
 //!
 //! Each sub-folder (hidden ones skipped) is one app chart. It is packaged as `helm package`
 //! would (its files under its `.helmignore`, by `olares_chart::write_chart_archive`, so the
-//! same folder always gives the same bytes), named `{name}-{version}.tgz`, and read back
+//! same folder always gives the same bytes; symbolic links only to files inside the app
+//! folder), named `{name}-{version}.tgz`, and read back
 //! through the capped reader chart-repo uses: a chart chart-repo would refuse is not
 //! published. Its entry comes from the package's `OlaresManifest.yaml` and `Chart.yaml`,
 //! which must agree on name and version; app id = first 8 hex digits of md5(name).
@@ -61,6 +62,7 @@ pub mod api;
 mod catalog;
 pub mod compat;
 mod entry;
+mod folder;
 mod publish;
 mod quantity;
 mod render;

@@ -3,23 +3,27 @@
 //! its entry (from the package's `OlaresManifest.yaml`, rendered first when templated, and
 //! its translations), its labels (from the folder's marker files) and its content digest.
 
+use std::fmt;
 use std::path::Path;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use sha2::{Digest, Sha256};
 
 use market_model::protocol::{
     AppSummary, ApplicationInfoEntry, LABEL_NSFW, LABEL_REMOVE, LABEL_SUSPEND, Text, is_delisted,
 };
+use olares_chart::chart_yaml::CHART_YAML;
 use olares_chart::manifest::OLARES_MANIFEST;
 use olares_chart::markers::{REMOVE, SUSPEND};
-use olares_chart::{ChartFile, Limits, OlaresApp, read_chart_archive, write_chart_archive};
+use olares_chart::{
+    ChartArchive, ChartFile, Limits, Metadata, OlaresApp, read_chart_archive, write_chart_archive,
+};
 
 use crate::SkipReason;
 use crate::compat::Requirement;
 use crate::entry;
+use crate::folder::read_app_folder;
 use crate::render::{Viewer, is_templated, render_manifest};
 
 /// The marker of an app not safe for work.
@@ -29,7 +33,7 @@ const NSFW: &str = ".nsfw";
 const MAX_STORED_VERSION_LEN: usize = 16;
 
 /// An app of the catalog: its entry and its package.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PublishedApp {
     entry: ApplicationInfoEntry,
     package: Bytes,
@@ -37,6 +41,21 @@ pub struct PublishedApp {
     digest: String,
     folder: String,
     pub(crate) requirement: Requirement,
+}
+
+impl fmt::Debug for PublishedApp {
+    // The package is bytes nobody wants in a log line: its size and digest say enough.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishedApp")
+            .field("name", &self.entry.name)
+            .field("version", &self.entry.version)
+            .field("labels", &self.entry.app_labels)
+            .field("folder", &self.folder)
+            .field("package_bytes", &self.package.len())
+            .field("package_sha256", &self.package_sha256)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PublishedApp {
@@ -122,36 +141,13 @@ impl PublishedApp {
 pub(crate) fn publish(dir: &Path, folder: &str) -> Result<PublishedApp, SkipReason> {
     let marker = |name: &str| dir.join(name).is_file();
     let (removed, suspended, nsfw) = (marker(REMOVE), marker(SUSPEND), marker(NSFW));
-    if !dir.join("Chart.yaml").is_file() {
+    if !dir.join(CHART_YAML).is_file() {
         return Err(if removed {
             SkipReason::Tombstone
         } else {
             SkipReason::NotAChart
         });
     }
-    let files: Vec<ChartFile> = helm_template::load::read_dir(dir)
-        .map_err(|e| SkipReason::Unreadable(e.to_string()))?
-        .into_iter()
-        .map(|f| ChartFile::new(f.name, f.data))
-        .collect();
-    let chart = files
-        .iter()
-        .find(|f| f.path == "Chart.yaml")
-        .ok_or(SkipReason::NotAChart)
-        .and_then(|f| {
-            olares_chart::parse_metadata(&f.data)
-                .map_err(|e| SkipReason::InvalidApp(format!("Chart.yaml: {e}")))
-        })?;
-    let package =
-        write_chart_archive(&chart.name, &files).map_err(|e| SkipReason::Package(e.to_string()))?;
-    // What chart-repo will do with the package: refuse it if it breaks a limit.
-    let archive = read_chart_archive(&package, &Limits::default())
-        .map_err(|e| SkipReason::Package(e.to_string()))?;
-    let manifest = archive.file(OLARES_MANIFEST).ok_or_else(|| {
-        SkipReason::InvalidApp(format!(
-            "{OLARES_MANIFEST} is missing (or .helmignore drops it)"
-        ))
-    })?;
     let labels: Vec<&str> = [
         (removed, LABEL_REMOVE),
         (suspended, LABEL_SUSPEND),
@@ -160,23 +156,9 @@ pub(crate) fn publish(dir: &Path, folder: &str) -> Result<PublishedApp, SkipReas
     .into_iter()
     .filter_map(|(on, label)| on.then_some(label))
     .collect();
-    let chart_name = format!("{}-{}.tgz", chart.name, chart.version);
-    let mut entry = if is_templated(&manifest.data) {
-        let view = |viewer| -> Result<ApplicationInfoEntry, SkipReason> {
-            let text = render_manifest(&package, &manifest.data, viewer)
-                .map_err(|e| SkipReason::InvalidApp(format!("rendering {OLARES_MANIFEST}: {e}")))?;
-            let app = OlaresApp::from_rendered(&archive.files, text.as_bytes())
-                .map_err(|e| SkipReason::InvalidApp(e.to_string()))?;
-            check_names(&app, &chart)?;
-            Ok(entry::build(&app, &chart_name, &labels))
-        };
-        entry::merge_views(view(Viewer::Admin)?, &view(Viewer::User)?)
-    } else {
-        let app = OlaresApp::from_files(&archive.files)
-            .map_err(|e| SkipReason::InvalidApp(e.to_string()))?;
-        check_names(&app, &chart)?;
-        entry::build(&app, &chart_name, &labels)
-    };
+    let read = read_app_folder(dir)?;
+    let package = Package::build(&read.files)?;
+    let mut entry = package.entry(&labels)?;
     let requirement = Requirement::of(&entry).map_err(SkipReason::InvalidApp)?;
     if entry.version.len() > MAX_STORED_VERSION_LEN {
         tracing::warn!(
@@ -185,16 +167,15 @@ pub(crate) fn publish(dir: &Path, folder: &str) -> Result<PublishedApp, SkipReas
             "version is longer than the 16 characters the Olares market stores"
         );
     }
-    let package_sha256 = archive.sha256_hex();
+    let package_sha256 = package.archive.sha256_hex();
     let digest = content_digest(&entry, &package_sha256);
     entry.last_commit_hash = digest[..40].to_owned();
-    let (created, updated) = modification_times(dir);
-    entry.create_time = created.timestamp();
-    entry.update_time = updated.timestamp();
-    entry.updated_at = updated.to_rfc3339_opts(SecondsFormat::Secs, true);
+    entry.create_time = read.oldest.timestamp();
+    entry.update_time = read.newest.timestamp();
+    entry.updated_at = read.newest.to_rfc3339_opts(SecondsFormat::Secs, true);
     Ok(PublishedApp {
         entry,
-        package: Bytes::from(package),
+        package: Bytes::from(package.bytes),
         package_sha256,
         digest,
         folder: folder.to_owned(),
@@ -202,9 +183,71 @@ pub(crate) fn publish(dir: &Path, folder: &str) -> Result<PublishedApp, SkipReas
     })
 }
 
+/// A chart's package, read back as chart-repo will read it.
+struct Package {
+    chart: Metadata,
+    bytes: Vec<u8>,
+    archive: ChartArchive,
+}
+
+impl Package {
+    fn build(files: &[ChartFile]) -> Result<Package, SkipReason> {
+        let chart = files
+            .iter()
+            .find(|f| f.path == CHART_YAML)
+            .ok_or(SkipReason::NotAChart)
+            .and_then(|f| {
+                olares_chart::parse_metadata(&f.data)
+                    .map_err(|e| SkipReason::InvalidApp(format!("{CHART_YAML}: {e}")))
+            })?;
+        let bytes = write_chart_archive(&chart.name, files)
+            .map_err(|e| SkipReason::Package(e.to_string()))?;
+        // What chart-repo will do with the package: refuse it if it breaks a limit.
+        let archive = read_chart_archive(&bytes, &Limits::default())
+            .map_err(|e| SkipReason::Package(e.to_string()))?;
+        Ok(Package {
+            chart,
+            bytes,
+            archive,
+        })
+    }
+
+    /// The entry of the packaged app; a templated manifest is rendered for the admin and
+    /// for another user, and the two views merged.
+    fn entry(&self, labels: &[&str]) -> Result<ApplicationInfoEntry, SkipReason> {
+        let manifest = self.archive.file(OLARES_MANIFEST).ok_or_else(|| {
+            SkipReason::InvalidApp(format!(
+                "{OLARES_MANIFEST} is missing (or .helmignore drops it)"
+            ))
+        })?;
+        let chart_name = format!("{}-{}.tgz", self.chart.name, self.chart.version);
+        let files = &self.archive.files;
+        if !is_templated(&manifest.data) {
+            let app = OlaresApp::from_files(files).map_err(invalid)?;
+            check_names(&app, &self.chart)?;
+            return Ok(entry::build(&app, &chart_name, labels));
+        }
+        let view = |viewer| {
+            let text = render_manifest(&self.bytes, &manifest.data, viewer)
+                .map_err(|e| SkipReason::InvalidApp(format!("rendering {OLARES_MANIFEST}: {e}")))?;
+            let app = OlaresApp::from_rendered(files, text.as_bytes()).map_err(invalid)?;
+            check_names(&app, &self.chart)?;
+            Ok(entry::build(&app, &chart_name, labels))
+        };
+        Ok(entry::merge_views(
+            view(Viewer::Admin)?,
+            &view(Viewer::User)?,
+        ))
+    }
+}
+
+fn invalid(e: olares_chart::AppError) -> SkipReason {
+    SkipReason::InvalidApp(e.to_string())
+}
+
 /// The chart and the manifest must agree on name and version: the package unpacks to a
 /// folder named after the chart, and the market asks for `{metadata.name}-{metadata.version}.tgz`.
-fn check_names(app: &OlaresApp, chart: &olares_chart::Metadata) -> Result<(), SkipReason> {
+fn check_names(app: &OlaresApp, chart: &Metadata) -> Result<(), SkipReason> {
     let meta = &app.manifest.metadata;
     if meta.name != chart.name || meta.version != chart.version {
         return Err(SkipReason::InvalidApp(format!(
@@ -227,29 +270,4 @@ fn content_digest(entry: &ApplicationInfoEntry, package_sha256: &str) -> String 
     hasher.update(b"\npackage:");
     hasher.update(package_sha256.as_bytes());
     hex::encode(hasher.finalize())
-}
-
-/// The oldest and newest modification times of the files under `dir` (the epoch when
-/// there are none or the file system keeps none).
-fn modification_times(dir: &Path) -> (DateTime<Utc>, DateTime<Utc>) {
-    let mut times: Option<(SystemTime, SystemTime)> = None;
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                pending.push(entry.path());
-            } else if let Ok(time) = meta.modified() {
-                times = Some(match times {
-                    None => (time, time),
-                    Some((old, new)) => (old.min(time), new.max(time)),
-                });
-            }
-        }
-    }
-    let (old, new) = times.unwrap_or((SystemTime::UNIX_EPOCH, SystemTime::UNIX_EPOCH));
-    (DateTime::<Utc>::from(old), DateTime::<Utc>::from(new))
 }

@@ -80,6 +80,14 @@ pub fn copy_of(apps: &[&str]) -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// A temporary copy of the whole fixture catalog folder.
+pub fn copy_of_all() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("catalog");
+    copy_dir(&fixtures::chart("olares"), &dir);
+    (tmp, dir)
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

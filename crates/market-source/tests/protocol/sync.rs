@@ -271,3 +271,34 @@ async fn packages_and_hashes_are_deterministic() {
     assert!(paths.contains("Chart.yaml") && paths.contains("i18n/zh-CN/OlaresManifest.yaml"));
     assert!(paths.contains("owners"));
 }
+
+#[tokio::test]
+async fn packages_hold_what_helms_loader_reads() {
+    let snapshot = olares_catalog().snapshot();
+    for app in snapshot.apps() {
+        let dir = fixtures::chart(&format!("olares/{}", app.folder()));
+        let helm: Vec<(String, Vec<u8>)> = helm_template::load::read_dir(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.name, f.data))
+            .collect();
+        let archive =
+            olares_chart::read_chart_archive(app.package(), &olares_chart::Limits::default())
+                .unwrap();
+        let mut ours: Vec<(String, Vec<u8>)> = archive
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.data))
+            .collect();
+        ours.sort();
+        let mut helm = helm;
+        helm.sort();
+        assert_eq!(
+            ours.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            helm.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            "{}",
+            app.name()
+        );
+        assert!(ours == helm, "{}: same bytes", app.name());
+    }
+}
