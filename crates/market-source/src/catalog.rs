@@ -29,7 +29,9 @@ pub struct Catalog {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot read the catalog folder {dir}: {source}")]
 pub struct CatalogError {
+    /// The catalog folder.
     pub dir: PathBuf,
+    /// Why listing it failed.
     #[source]
     pub source: std::io::Error,
 }
@@ -39,6 +41,7 @@ pub struct CatalogError {
 pub struct SkippedApp {
     /// The folder name, relative to the catalog folder.
     pub folder: String,
+    /// Why it is not published.
     pub reason: SkipReason,
 }
 

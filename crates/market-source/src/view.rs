@@ -19,11 +19,21 @@ use crate::publish::PublishedApp;
 const SOURCE_SELF: i64 = 1;
 
 /// The listing of one `version` query.
-#[derive(Debug)]
 pub struct View {
     hash: HashResponse,
     info: Bytes,
     listed: usize,
+}
+
+impl std::fmt::Debug for View {
+    // The serialized listing can be megabytes; its size says enough in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("View")
+            .field("hash", &self.hash)
+            .field("info_bytes", &self.info.len())
+            .field("listed", &self.listed)
+            .finish()
+    }
 }
 
 impl View {

@@ -1,8 +1,8 @@
 //! A client that syncs a source exactly as the Olares market does (beclab/market
 //! `syncerfn`): hash, then info (its `data.apps` keys whose value's `id` equals the key),
 //! then details in batches of 10, skipping entries labelled `suspend` or `remove`, then
-//! (as chart-repo does when it hydrates) the chart of each kept app by
-//! `fileName={name}-{version}.tgz`. Every answer is checked as the market's Go decoding
+//! (as chart-repo does when it hydrates) the chart of each app by
+//! `fileName={name}-{version}.tgz` (every listed one, so suspended charts are checked too). Every answer is checked as the market's Go decoding
 //! would check it.
 
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub struct Synced {
     pub details: BTreeMap<String, ApplicationInfoEntry>,
     /// The entries a market keeps, by id.
     pub kept: BTreeMap<String, ApplicationInfoEntry>,
-    /// SHA-256 of each kept app's package, by name.
+    /// SHA-256 of each listed app's package, by name.
     pub packages: BTreeMap<String, String>,
 }
 
@@ -135,7 +135,7 @@ pub async fn sync(base: &str, version: &str) -> Synced {
         .map(|(id, e)| (id.clone(), e.clone()))
         .collect();
     let mut packages = BTreeMap::new();
-    for entry in kept.values() {
+    for entry in all.values() {
         let first = chart(base, entry).await;
         let again = chart(base, entry).await;
         assert_eq!(

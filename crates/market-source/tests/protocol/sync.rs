@@ -54,7 +54,11 @@ async fn the_fixture_catalog_syncs_to_21_apps() {
         );
     }
     assert_eq!(synced.kept.len(), 21);
-    assert_eq!(synced.packages.len(), 21);
+    assert_eq!(
+        synced.packages.len(),
+        27,
+        "every listed app's chart downloads"
+    );
     assert_eq!(
         synced.info.data.latest.len(),
         21,
