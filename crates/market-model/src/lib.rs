@@ -1,9 +1,11 @@
 //! Wire types of both services: the `{success, message, data}` envelope, the error
-//! body, version information and market sources.
+//! body, version information, market sources and the market source protocol
+//! ([`protocol`]: `ApplicationInfoEntry`, the catalog hash and listing).
 //!
 //! Owns: serde shapes that cross a process boundary. Never: I/O of any kind.
 
 pub mod envelope;
+pub mod protocol;
 pub mod source;
 pub mod version;
 
