@@ -494,13 +494,22 @@ fn helm_funcs() -> FuncMap {
 /// Helm's `strings.ReplaceAll(out, "<no value>", "")`, without copying the
 /// (usual) output that has none.
 fn remove_no_value(text: String) -> String {
+    const NO_VALUE: &str = "<no value>";
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<no value>"));
-    if FINDER.find(text.as_bytes()).is_some() {
-        text.replace("<no value>", "")
-    } else {
-        text
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(NO_VALUE));
+    let mut hits = FINDER.find_iter(text.as_bytes()).peekable();
+    if hits.peek().is_none() {
+        return text;
     }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for at in hits {
+        // Match bounds are ASCII bytes, so char boundaries.
+        out.push_str(text.get(last..at).unwrap_or_default());
+        last = at + NO_VALUE.len();
+    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    out
 }
 
 fn error_map(message: &str) -> Value {

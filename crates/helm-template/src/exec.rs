@@ -1062,9 +1062,9 @@ impl<'a> State<'a, '_> {
         // A single result larger than the whole output budget (`print $s $s`
         // doubling in a loop) fails here, before it can exhaust memory.
         let result = result.and_then(|v| {
-            let len = match RV::value(&v) {
-                Value::String(s) => s.len(),
-                Value::Bytes(b) => b.len(),
+            let len = match &v {
+                RV::Iface(Value::String(s)) | RV::Val(Value::String(s)) => s.len(),
+                RV::Iface(Value::Bytes(b)) | RV::Val(Value::Bytes(b)) => b.len(),
                 _ => 0,
             };
             if len > self.shared.limits.max_output_bytes {

@@ -1273,23 +1273,45 @@ fn decode_utf8(b: &[u8]) -> (Option<char>, usize) {
 
 fn quote_bytes(b: &[u8], quote: u8, ascii_only: bool) -> String {
     let mut out = String::with_capacity(b.len() + 2);
+    quote_bytes_into(&mut out, b, quote, ascii_only);
+    out
+}
+
+/// [`quote_bytes`], appending to `out`.
+fn quote_bytes_into(out: &mut String, b: &[u8], quote: u8, ascii_only: bool) {
+    out.reserve(b.len() + 2);
     out.push(quote as char);
     let mut i = 0;
     while i < b.len() {
+        // Printable ASCII other than the quote and the backslash is copied
+        // as it is, a run at a time.
+        let run = b[i..]
+            .iter()
+            .position(|&c| !(0x20..0x7F).contains(&c) || c == quote || c == b'\\')
+            .unwrap_or(b.len() - i);
+        if run > 0 {
+            out.push_str(std::str::from_utf8(&b[i..i + run]).unwrap_or_default());
+            i += run;
+            continue;
+        }
         let (c, n) = decode_utf8(&b[i..]);
         match c {
-            Some(c) => push_escaped(&mut out, c, quote, ascii_only),
+            Some(c) => push_escaped(out, c, quote, ascii_only),
             None => out.push_str(&format!("\\x{:02x}", b[i])),
         }
         i += n;
     }
     out.push(quote as char);
-    out
 }
 
 /// Go's `strconv.Quote`.
 pub fn quote(s: &str) -> String {
     quote_bytes(s.as_bytes(), b'"', false)
+}
+
+/// Go's `strconv.Quote`, appending to `out`.
+pub fn quote_into(out: &mut String, s: &str) {
+    quote_bytes_into(out, s.as_bytes(), b'"', false)
 }
 
 /// Go's `strconv.QuoteToASCII`.

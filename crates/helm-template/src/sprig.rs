@@ -1004,12 +1004,17 @@ pub fn sprig_funcs() -> FuncMap {
 
     // Strings.
     f.insert_simple("quote", var(&[], Any), |a| {
-        let parts: Vec<String> = a
-            .iter()
-            .filter(|v| !v.is_nil())
-            .map(|v| quote(&strval(v)))
-            .collect();
-        Ok(s(parts.join(" ")))
+        let mut out = String::new();
+        for (i, v) in a.iter().filter(|v| !v.is_nil()).enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            match v {
+                Value::String(st) => crate::fmt::quote_into(&mut out, st),
+                _ => crate::fmt::quote_into(&mut out, &strval(v)),
+            }
+        }
+        Ok(s(out))
     });
     f.insert_simple("squote", var(&[], Any), |a| {
         let parts: Vec<String> = a
