@@ -577,3 +577,18 @@ fn trace(e: &Error) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_no_value_drops_every_occurrence() {
+        assert_eq!(remove_no_value("a: 1\n".into()), "a: 1\n");
+        assert_eq!(remove_no_value("<no value>".into()), "");
+        assert_eq!(
+            remove_no_value("x: <no value>\ny: <no value><no value>é<no valu".into()),
+            "x: \ny: é<no valu"
+        );
+    }
+}

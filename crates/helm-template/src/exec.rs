@@ -275,8 +275,7 @@ pub(crate) fn execute(
     // Most of a chart template's output is its own text: reserving it up
     // front saves the string's repeated doubling.
     if out.is_empty() {
-        let text = text_hint(&tree.root, 0);
-        out.reserve(text + text / 4 + 64);
+        out.reserve(tree.text_hint + tree.text_hint / 4 + 64);
     }
     let dot = RV::from_value(data);
     let mut st = State {
@@ -303,24 +302,6 @@ pub(crate) fn execute(
     })
     .map(|_| st.wrote_lt)
     .map_err(Error::Exec)
-}
-
-/// The bytes of text a list writes if every branch runs once (range bodies
-/// counted once), bounded: a capacity hint for the output.
-fn text_hint(list: &ListNode, depth: usize) -> usize {
-    const MAX_HINT: usize = 1 << 20;
-    if depth > 8 {
-        return 0;
-    }
-    let mut n = 0usize;
-    for node in &list.nodes {
-        n = n.saturating_add(match node {
-            Node::Text { text, .. } => text.len(),
-            Node::If(b) | Node::With(b) | Node::Range(b) => text_hint(&b.list, depth + 1),
-            _ => 0,
-        });
-    }
-    n.min(MAX_HINT)
 }
 
 struct State<'a, 'u> {

@@ -50,6 +50,18 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
 
 /// The `%v` text of one value (`fmt.Sprint(v)`).
 pub fn to_string(v: &Value) -> String {
+    // The common scalars need no printer state.
+    match v {
+        Value::String(s) => return s.to_string(),
+        Value::Int(i) | Value::Int64(i) => return i.to_string(),
+        Value::Bool(b) => return b.to_string(),
+        Value::Float(f) => {
+            if let Some(s) = integral_g(*f) {
+                return s;
+            }
+        }
+        _ => {}
+    }
     let mut p = Printer::default();
     p.print_arg(v, 'v');
     p.buf
@@ -1020,6 +1032,22 @@ fn fmt_f(out: &mut String, d: &[u8], dp: i64, prec: i64) {
 
 /// Go's `strconv.FormatFloat(v, fmt, prec, 64)` for the formats
 /// `b e E f g G x X` (prec −1 = shortest round-trip digits).
+/// The shortest `%g` of an integral value below 1e6, which is its integer
+/// digits (the common case: numbers read from values files); `None` for
+/// every other value.
+fn integral_g(v: f64) -> Option<String> {
+    if v.fract() != 0.0 || v.abs() >= 1e6 {
+        return None;
+    }
+    // Exact: |v| is an integer below 1e6. Go keeps the sign of -0.
+    let digits = (v.abs() as i64).to_string();
+    Some(if v.is_sign_negative() {
+        format!("-{digits}")
+    } else {
+        digits
+    })
+}
+
 pub fn format_float(v: f64, fmt: char, prec: i64) -> String {
     if v.is_nan() {
         return "NaN".to_string();
@@ -1038,12 +1066,11 @@ pub fn format_float(v: f64, fmt: char, prec: i64) -> String {
         out.push('-');
     }
     let shortest = prec < 0;
-    // The shortest %g of an integral value below 1e6 is its integer digits
-    // (the common case: numbers read from values files).
-    if shortest && matches!(fmt, 'g' | 'G') && v.fract() == 0.0 && v.abs() < 1e6 {
-        // Exact: |v| is an integer below 1e6.
-        out.push_str(&(v.abs() as i64).to_string());
-        return out;
+    if shortest
+        && matches!(fmt, 'g' | 'G')
+        && let Some(s) = integral_g(v)
+    {
+        return s;
     }
     match fmt {
         'e' | 'E' => {
@@ -1360,6 +1387,24 @@ mod tests {
         assert_eq!(f(0.0001), "0.0001");
         assert_eq!(f(12345678901234567890.0), "1.2345678901234567e+19");
         assert_eq!(f(999999.5), "999999.5");
+        assert_eq!(f(999999.0), "999999");
+        assert_eq!(f(-999999.0), "-999999");
+        assert_eq!(f(-1000000.0), "-1e+06");
+        assert_eq!(f(0.0), "0");
+        assert_eq!(format_float(-0.0, 'g', -1), "-0");
+        assert_eq!(format_float(42.0, 'G', -1), "42");
+        assert_eq!(
+            sprintf(
+                "%5v|%-4v|%+v|%+g",
+                &[
+                    Value::Float(7.0),
+                    Value::Float(-3.0),
+                    Value::Float(2.0),
+                    Value::Float(2.0)
+                ]
+            ),
+            "    7|-3  |2|+2"
+        );
         assert_eq!(f(0.0), "0");
         assert_eq!(f(1e21), "1e+21");
         assert_eq!(f(1e100), "1e+100");

@@ -30,6 +30,9 @@ pub struct Tree {
     pub root: ListNode,
     /// The whole source text the tree was parsed from (for error locations).
     pub text: Arc<str>,
+    /// The bytes of text the body writes if every branch runs once: a
+    /// capacity hint for the output.
+    pub text_hint: usize,
 }
 
 impl Tree {
@@ -52,6 +55,24 @@ impl Tree {
     pub fn is_empty(&self) -> bool {
         self.root.is_empty_tree()
     }
+}
+
+/// The bytes of text a list writes if every branch runs once (range bodies
+/// counted once), bounded: a capacity hint for the output.
+pub(crate) fn text_hint(list: &ListNode, depth: usize) -> usize {
+    const MAX_HINT: usize = 1 << 20;
+    if depth > 8 {
+        return 0;
+    }
+    let mut n = 0usize;
+    for node in &list.nodes {
+        n = n.saturating_add(match node {
+            Node::Text { text, .. } => text.len(),
+            Node::If(b) | Node::With(b) | Node::Range(b) => text_hint(&b.list, depth + 1),
+            _ => 0,
+        });
+    }
+    n.min(MAX_HINT)
 }
 
 /// A sequence of nodes.
@@ -497,6 +518,7 @@ pub fn parse(
     let tree = Tree {
         name: name.to_string(),
         parse_name: name.to_string(),
+        text_hint: text_hint(&root, 0),
         root,
         text: p.text.clone(),
     };
@@ -1027,6 +1049,7 @@ impl<'a> Parser<'a> {
         let tree = Tree {
             name,
             parse_name: self.parse_name.clone(),
+            text_hint: text_hint(&root, 0),
             root,
             text: self.text.clone(),
         };
@@ -1311,6 +1334,7 @@ impl<'a> Parser<'a> {
         let tree = Tree {
             name: name.clone(),
             parse_name: self.parse_name.clone(),
+            text_hint: text_hint(&root, 0),
             root,
             text: self.text.clone(),
         };

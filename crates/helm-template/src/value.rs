@@ -394,11 +394,23 @@ struct Entries {
     unsorted: bool,
 }
 
+/// `a == b`, without a call to `memcmp` for the short keys maps mostly have.
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 impl Entries {
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(key).copied(),
-            None => self.items.iter().position(|(k, _)| **k == *key),
+            None => self.items.iter().position(|(k, _)| same_key(k, key)),
         }
     }
 
@@ -417,10 +429,11 @@ impl Entries {
         );
     }
 
-    fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
-        if let Some(i) = self.position(&key) {
+    fn insert<K: AsRef<str> + Into<Key>>(&mut self, key: K, value: Value) -> Option<Value> {
+        if let Some(i) = self.position(key.as_ref()) {
             return Some(std::mem::replace(&mut self.items[i].1, value));
         }
+        let key: Key = key.into();
         if let Some((last, _)) = self.items.last()
             && **last > *key
         {
@@ -502,11 +515,16 @@ impl Map {
     pub fn from_pairs<I, K>(pairs: I) -> Map
     where
         I: IntoIterator<Item = (K, Value)>,
-        K: Into<Key>,
+        K: AsRef<str> + Into<Key>,
     {
+        let pairs = pairs.into_iter();
         let m = Map::new();
-        for (k, v) in pairs {
-            m.insert(k.into(), v);
+        {
+            let mut entries = m.inner.entries.borrow_mut();
+            entries.items.reserve(pairs.size_hint().0);
+            for (k, v) in pairs {
+                entries.insert(k, v);
+            }
         }
         m
     }
@@ -546,8 +564,8 @@ impl Map {
     }
 
     /// Store `value` under `key`, returning the previous value.
-    pub fn insert(&self, key: impl Into<Key>, value: Value) -> Option<Value> {
-        self.inner.entries.borrow_mut().insert(key.into(), value)
+    pub fn insert<K: AsRef<str> + Into<Key>>(&self, key: K, value: Value) -> Option<Value> {
+        self.inner.entries.borrow_mut().insert(key, value)
     }
 
     /// Remove `key`, returning its value.
