@@ -8,6 +8,8 @@ use std::process::Command;
 use helm_index::{ParseMode, parse_index};
 use test_harness::{HelmPeer, fixtures};
 
+use crate::package::package;
+
 fn run(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_chart-repo"))
         .args(args)
@@ -19,15 +21,6 @@ fn run(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn package(dir: &Path, out: &Path) {
-    run(&[
-        "package",
-        dir.to_str().unwrap(),
-        "-d",
-        out.to_str().unwrap(),
-    ]);
 }
 
 /// `created` and `generated` hold the time of indexing; everything else must match.

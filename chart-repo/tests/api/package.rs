@@ -19,7 +19,8 @@ const RANDOM: &[&str] = &[
     "now",
 ];
 
-fn package(dir: &Path, out: &Path) -> PathBuf {
+/// Runs `chart-repo package DIR -d OUT` and returns the written package.
+pub(crate) fn package(dir: &Path, out: &Path) -> PathBuf {
     let run = Command::new(env!("CARGO_BIN_EXE_chart-repo"))
         .arg("package")
         .arg(dir)
@@ -85,22 +86,18 @@ fn helm_renders_every_packaged_fixture_as_its_folder() {
         .join("values/olares-user.yaml")
         .display()
         .to_string();
-    let mut cases: Vec<(PathBuf, Vec<String>)> = Vec::new();
-    for group in ["helm", "olares"] {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures::chart(group))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        dirs.sort();
-        for dir in dirs.into_iter().filter(|d| d.join("Chart.yaml").is_file()) {
-            let args = if group == "olares" {
+    let olares = fixtures::chart("olares");
+    let cases: Vec<(PathBuf, Vec<String>)> = fixtures::chart_dirs()
+        .into_iter()
+        .map(|dir| {
+            let args = if dir.starts_with(&olares) {
                 vec!["--values".to_owned(), values.clone()]
             } else {
                 Vec::new()
             };
-            cases.push((dir, args));
-        }
-    }
+            (dir, args)
+        })
+        .collect();
     assert!(cases.len() >= 30, "found {} charts", cases.len());
     // Two workers: each case is two renders by the Helm library.
     let (first, second) = cases.split_at(cases.len() / 2);

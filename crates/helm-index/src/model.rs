@@ -62,19 +62,10 @@ impl ChartVersion {
 }
 
 /// One chart name's versions, newest first, with its serialized text cached.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Chart {
     pub(crate) versions: Vec<ChartVersion>,
     pub(crate) text: OnceLock<String>,
-}
-
-impl Clone for Chart {
-    fn clone(&self) -> Self {
-        Self {
-            versions: self.versions.clone(),
-            text: self.text.clone(),
-        }
-    }
 }
 
 /// Helm's `repo.IndexFile`.

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use olares_chart::{HelmIgnore, Limits, read_chart_archive};
+use olares_chart::{HelmIgnore, Limits, read_chart_archive_selected};
 
 use crate::chart::{Chart, File, LoadError};
 
@@ -25,7 +25,7 @@ pub fn load_path(path: &Path) -> Result<Chart, LoadError> {
 
 /// Loads a packaged chart from its bytes (Helm's `loader.LoadArchive`).
 pub fn load_archive(bytes: &[u8]) -> Result<Chart, LoadError> {
-    Chart::from_files(expand_archives(read_archive(bytes)?)?)
+    Chart::from_files(expand_archives(read_archive(bytes, &|_| true)?)?)
 }
 
 /// Loads only what Helm's loader checks and an index needs from a packaged chart: every
@@ -43,17 +43,7 @@ pub fn load_archive_metadata(bytes: &[u8]) -> Result<Chart, LoadError> {
         }
         matches!(rest, "Chart.yaml" | "values.yaml")
     }
-    let archive = olares_chart::read_chart_archive_selected(bytes, &Limits::default(), &wanted)
-        .map_err(|e| LoadError::BadFile {
-            file: "chart archive".into(),
-            reason: e.to_string(),
-        })?;
-    let files = archive
-        .files
-        .into_iter()
-        .map(|f| File::new(f.path, f.data))
-        .collect();
-    Chart::from_files(expand_archives(files)?)
+    Chart::from_files(expand_archives(read_archive(bytes, &wanted)?)?)
 }
 
 /// The files of a chart directory, paths relative to it.
@@ -113,12 +103,14 @@ fn walk(
     Ok(())
 }
 
-fn read_archive(bytes: &[u8]) -> Result<Vec<File>, LoadError> {
-    let archive =
-        read_chart_archive(bytes, &Limits::default()).map_err(|e| LoadError::BadFile {
+/// The files of a packaged chart that `keep` accepts (all of them are checked).
+fn read_archive(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<File>, LoadError> {
+    let archive = read_chart_archive_selected(bytes, &Limits::default(), keep).map_err(|e| {
+        LoadError::BadFile {
             file: "chart archive".into(),
             reason: e.to_string(),
-        })?;
+        }
+    })?;
     Ok(archive
         .files
         .into_iter()
@@ -136,7 +128,7 @@ fn expand_archives(files: Vec<File>) -> Result<Vec<File>, LoadError> {
             .filter(|rest| !rest.contains('/') && rest.ends_with(".tgz"));
         match nested {
             Some(archive) => {
-                let inner = expand_archives(read_archive(&file.data)?)?;
+                let inner = expand_archives(read_archive(&file.data, &|_| true)?)?;
                 out.extend(
                     inner
                         .into_iter()

@@ -136,7 +136,7 @@ pub fn write_layout(dir: &Path, name: &str, platforms: &[Platform]) -> BuiltImag
             created.clone(),
         ));
     }
-    let top = if manifests.len() == 1 {
+    let mut top = if manifests.len() == 1 {
         let mut m = manifests.remove(0);
         m.as_object_mut().map(|o| o.remove("platform"));
         m
@@ -150,7 +150,6 @@ pub fn write_layout(dir: &Path, name: &str, platforms: &[Platform]) -> BuiltImag
         json!({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": size})
     };
     let digest = top["digest"].as_str().unwrap_or_default().to_owned();
-    let mut top = top;
     top["annotations"] = json!({"org.opencontainers.image.ref.name": "latest"});
     let index = json!({"schemaVersion": 2, "manifests": [top]});
     std::fs::write(dir.join("index.json"), index.to_string()).expect("write index.json");
