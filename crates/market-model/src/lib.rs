@@ -7,6 +7,7 @@
 pub mod envelope;
 pub mod protocol;
 pub mod source;
+pub mod sync;
 pub mod version;
 
 pub use envelope::{Envelope, ErrorBody};
