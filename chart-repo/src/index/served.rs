@@ -1,0 +1,264 @@
+//! The index of each (user, source), kept in memory and updated entry by entry: a
+//! hydration replaces one chart's entry (chart-repo keeps the latest version per app), a
+//! removal drops it, and the YAML is re-emitted with only that chart's block rebuilt
+//! (`helm-index` caches the others). Each change publishes a new [`ServedIndex`]
+//! snapshot, so a request never waits for serialization and never sees half an update.
+//!
+//! Never: I/O. The index is rebuilt at start from the store's app records.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use helm_index::{ChartVersion, IndexFile};
+use sha2::{Digest, Sha256};
+
+/// One published state of an index: the bytes and their validators.
+#[derive(Debug)]
+pub struct ServedIndex {
+    pub yaml: Arc<[u8]>,
+    /// A strong validator: the quoted SHA-256 of `yaml`.
+    pub etag: String,
+    /// When this index last changed, to the second (HTTP dates have no fraction).
+    pub last_modified: DateTime<Utc>,
+    gzip: OnceLock<Arc<[u8]>>,
+}
+
+impl ServedIndex {
+    fn new(index: &IndexFile, last_modified: DateTime<Utc>) -> Self {
+        let yaml: Arc<[u8]> = index.to_yaml().into_bytes().into();
+        let etag = format!("\"{}\"", hex::encode(Sha256::digest(&yaml)));
+        Self {
+            yaml,
+            etag,
+            last_modified: last_modified.trunc_subsecs(0),
+            gzip: OnceLock::new(),
+        }
+    }
+
+    /// The YAML gzip-compressed, computed on first use and kept.
+    pub fn gzip(&self) -> Arc<[u8]> {
+        self.gzip
+            .get_or_init(|| {
+                let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+                // Writing into a Vec cannot fail.
+                let _ = encoder.write_all(&self.yaml);
+                encoder.finish().unwrap_or_default().into()
+            })
+            .clone()
+    }
+}
+
+/// Which repository: a user's view of one source.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RepoKey {
+    pub user: String,
+    pub source: String,
+}
+
+struct Repo {
+    index: IndexFile,
+    served: Arc<ServedIndex>,
+}
+
+impl Repo {
+    fn empty() -> Self {
+        let index = IndexFile::new();
+        let served = Arc::new(ServedIndex::new(&index, Utc::now()));
+        Self { index, served }
+    }
+
+    fn publish(&mut self) {
+        self.index.touch();
+        self.served = Arc::new(ServedIndex::new(&self.index, Utc::now()));
+    }
+}
+
+/// Every (user, source) index.
+#[derive(Default)]
+pub struct RepoIndexes {
+    repos: RwLock<HashMap<RepoKey, Repo>>,
+}
+
+impl std::fmt::Debug for RepoIndexes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoIndexes").finish_non_exhaustive()
+    }
+}
+
+fn key(user: &str, source: &str) -> RepoKey {
+    RepoKey {
+        user: user.to_owned(),
+        source: source.to_owned(),
+    }
+}
+
+impl RepoIndexes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current index of a repository; an empty index when it holds nothing yet.
+    pub fn served(&self, user: &str, source: &str) -> Arc<ServedIndex> {
+        let k = key(user, source);
+        if let Some(repo) = self.read().get(&k) {
+            return repo.served.clone();
+        }
+        self.write()
+            .entry(k)
+            .or_insert_with(Repo::empty)
+            .served
+            .clone()
+    }
+
+    /// Puts `entry` as the only version of its chart in the repository.
+    pub fn upsert(&self, user: &str, source: &str, entry: ChartVersion) {
+        let mut repos = self.write();
+        let repo = repos.entry(key(user, source)).or_insert_with(Repo::empty);
+        let current = repo.index.versions(entry.name());
+        if current.len() == 1 && current[0] == entry {
+            return;
+        }
+        repo.index.remove_chart(entry.name());
+        repo.index.add(entry);
+        repo.publish();
+    }
+
+    /// Loads many entries at once (at start), publishing each repository once.
+    pub fn load(&self, entries: impl IntoIterator<Item = (RepoKey, ChartVersion)>) {
+        let mut repos = self.write();
+        let mut touched = Vec::new();
+        for (k, entry) in entries {
+            let repo = repos.entry(k.clone()).or_insert_with(Repo::empty);
+            repo.index.remove_chart(entry.name());
+            repo.index.add(entry);
+            touched.push(k);
+        }
+        for k in touched {
+            if let Some(repo) = repos.get_mut(&k) {
+                repo.publish();
+            }
+        }
+    }
+
+    /// Drops a chart from a repository; returns whether it was there.
+    pub fn remove(&self, user: &str, source: &str, name: &str) -> bool {
+        let mut repos = self.write();
+        let Some(repo) = repos.get_mut(&key(user, source)) else {
+            return false;
+        };
+        if repo.index.remove_chart(name).is_empty() {
+            return false;
+        }
+        repo.publish();
+        true
+    }
+
+    /// The entry whose package is `charts/{file}`.
+    pub fn entry_for_file(&self, user: &str, source: &str, file: &str) -> Option<ChartVersion> {
+        let url = format!("charts/{file}");
+        let repos = self.read();
+        let repo = repos.get(&key(user, source))?;
+        repo.index
+            .entries()
+            .find(|e| e.urls.first() == Some(&url))
+            .cloned()
+    }
+
+    /// Every version of a chart a user's repository holds, newest first.
+    pub fn versions(&self, user: &str, source: &str, name: &str) -> Vec<String> {
+        let repos = self.read();
+        repos
+            .get(&key(user, source))
+            .map(|r| {
+                r.index
+                    .versions(name)
+                    .iter()
+                    .map(|v| v.version().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<RepoKey, Repo>> {
+        // A panic while holding the lock cannot leave the map half-updated (each update
+        // publishes at its end), so a poisoned lock is still safe to use.
+        self.repos
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<RepoKey, Repo>> {
+        self.repos
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use helm_index::{ParseMode, parse_index};
+    use olares_chart::Metadata;
+
+    use super::*;
+
+    fn entry(name: &str, version: &str) -> ChartVersion {
+        let metadata = Metadata {
+            api_version: "v2".into(),
+            name: name.into(),
+            version: version.into(),
+            ..Metadata::default()
+        };
+        ChartVersion::new(
+            metadata,
+            format!("charts/{name}-{version}.tgz"),
+            "ab".repeat(32),
+        )
+    }
+
+    #[test]
+    fn a_new_version_replaces_the_old_and_users_stay_apart() {
+        let indexes = RepoIndexes::new();
+        let empty = indexes.served("alice", "market.olares");
+        indexes.upsert("alice", "market.olares", entry("ghost", "1.0.0"));
+        indexes.upsert("alice", "market.olares", entry("ghost", "1.1.0"));
+        indexes.upsert("bob", "market.olares", entry("ghost", "1.0.0"));
+        assert_eq!(
+            indexes.versions("alice", "market.olares", "ghost"),
+            ["1.1.0"]
+        );
+        assert_eq!(indexes.versions("bob", "market.olares", "ghost"), ["1.0.0"]);
+        assert!(indexes.versions("alice", "upload", "ghost").is_empty());
+        let served = indexes.served("alice", "market.olares");
+        assert_ne!(served.etag, empty.etag);
+        let text = std::str::from_utf8(&served.yaml).unwrap();
+        let parsed = parse_index(text, ParseMode::Strict).unwrap();
+        assert!(parsed.has("ghost", "1.1.0") && !parsed.has("ghost", "1.0.0"));
+        assert!(
+            indexes
+                .entry_for_file("alice", "market.olares", "ghost-1.1.0.tgz")
+                .is_some()
+        );
+        assert!(
+            indexes
+                .entry_for_file("bob", "market.olares", "ghost-1.1.0.tgz")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_unchanged_upsert_keeps_the_validators() {
+        let indexes = RepoIndexes::new();
+        let e = entry("ghost", "1.0.0");
+        indexes.upsert("alice", "s", e.clone());
+        let before = indexes.served("alice", "s");
+        indexes.upsert("alice", "s", e);
+        assert!(Arc::ptr_eq(&before, &indexes.served("alice", "s")));
+        assert!(indexes.remove("alice", "s", "ghost"));
+        assert!(!indexes.remove("alice", "s", "ghost"));
+        assert!(indexes.versions("alice", "s", "ghost").is_empty());
+    }
+}
