@@ -9,3 +9,6 @@ mod package;
 mod render_corpus;
 mod render_diff;
 mod store;
+mod store_apps;
+mod store_changes;
+mod store_queue;
