@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use market_model::{MarketSource, SourceId, StateChangesGone, StateChangesPage};
 
 pub use self::model::{
-    AppRecord, CachedImage, Committed, Download, EnqueueOutcome, Failure, HydrationCommit,
+    AppKey, AppRecord, CachedImage, Committed, Download, EnqueueOutcome, Failure, HydrationCommit,
     HydrationFailure, HydrationJob, HydrationKey, JobId, JobState, Lease, LeaseToken, PutOutcome,
     QueueCounts, StateChangeDraft,
 };
@@ -162,8 +162,28 @@ pub trait AppStore: Send + Sync {
         user: &str,
         source: Option<&SourceId>,
     ) -> Result<Vec<AppRecord>, StoreError>;
-    /// Every record, by user, source, app name (to rebuild in-memory indexes).
-    async fn all_apps(&self) -> Result<Vec<AppRecord>, StoreError>;
+    /// Up to `limit` records following `after` in (user, source, app name)
+    /// order: page through every record (to rebuild in-memory indexes at start)
+    /// by passing the last record's key back.
+    async fn apps_page(
+        &self,
+        after: Option<&AppKey>,
+        limit: usize,
+    ) -> Result<Vec<AppRecord>, StoreError>;
+
+    /// Every record, in [`AppStore::apps_page`] order (pages of 500 underneath).
+    async fn all_apps(&self) -> Result<Vec<AppRecord>, StoreError> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.apps_page(after.as_ref(), 500).await?;
+            let Some(last) = page.last() else {
+                return Ok(all);
+            };
+            after = Some(last.key());
+            all.extend(page);
+        }
+    }
     /// The users holding a record of the app, sorted.
     async fn users_with_app(
         &self,
@@ -284,6 +304,14 @@ fn clamp_limit(limit: u32) -> u32 {
 /// Milliseconds since the epoch: the stored form of every time.
 fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
+}
+
+/// `now + lease_for`, saturating far in the future instead of overflowing.
+fn lease_deadline(now: DateTime<Utc>, lease_for: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(lease_for)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {

@@ -210,7 +210,23 @@ pub struct AppRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Names one app record; records sort by it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AppKey {
+    pub user: String,
+    pub source: SourceId,
+    pub app_name: String,
+}
+
 impl AppRecord {
+    pub fn key(&self) -> AppKey {
+        AppKey {
+            user: self.user.clone(),
+            source: self.source.clone(),
+            app_name: self.app_name.clone(),
+        }
+    }
+
     /// Whether `self` replaces `stored` (`Updated`) or repeats it (`Existing`).
     pub fn compare(&self, stored: Option<&AppRecord>) -> PutOutcome {
         match stored {

@@ -405,7 +405,20 @@ pub async fn partitions_records_by_user(store: Arc<dyn RepoStore>) {
         vec![elsewhere.clone()]
     );
     assert!(store.apps("carol", None).await.unwrap().is_empty());
-    assert_eq!(store.all_apps().await.unwrap(), vec![alice, bob, elsewhere]);
+    let everything = vec![alice.clone(), bob.clone(), elsewhere.clone()];
+    assert_eq!(store.all_apps().await.unwrap(), everything);
+    for limit in [1, 2, 5] {
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.apps_page(after.as_ref(), limit).await.unwrap();
+            assert!(page.len() <= limit);
+            let Some(last) = page.last() else { break };
+            after = Some(last.key());
+            paged.extend(page);
+        }
+        assert_eq!(paged, everything, "pages of {limit}");
+    }
     assert_eq!(
         store.users_with_app(&source(), "demo").await.unwrap(),
         ["alice", "bob"]

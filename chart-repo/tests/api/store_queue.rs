@@ -145,6 +145,17 @@ pub async fn lease_takes_at_most_max(store: Arc<dyn RepoStore>) {
         store.lease("w", 2, LEASE, t(1)).await.unwrap().len(),
     ];
     assert_eq!(sizes, [2, 2, 1, 0]);
+    // Unbounded arguments saturate instead of failing.
+    store
+        .enqueue(&key("u", "last", "1"), &json!({}), t(0))
+        .await
+        .unwrap();
+    let all = store
+        .lease("w", usize::MAX, Duration::MAX, t(1))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].lease.as_ref().unwrap().deadline > t(1_000_000_000));
 }
 
 pub async fn concurrent_leases_never_share_a_job(store: Arc<dyn RepoStore>) {

@@ -91,3 +91,84 @@ pub struct StateChangesGone {
     /// The last id ever assigned (0 when none was).
     pub latest_id: i64,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    /// The shape of DESIGN.md §4.1, as Olares' market decodes it.
+    #[test]
+    fn serializes_as_the_feed_promises() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let failed = StateChange {
+            id: 7,
+            kind: StateChangeType::AppRenderFailed,
+            app_data: Some(AppData {
+                user_id: "alice".into(),
+                source: "market.olares".into(),
+                app_name: "demo".into(),
+                version: "1.0.0".into(),
+            }),
+            image_data: None,
+            failure_step: Some("rendered_chart".into()),
+            failure_reason: Some("boom".into()),
+            timestamp: at,
+        };
+        let image = StateChange {
+            id: 8,
+            kind: StateChangeType::ImageInfoUpdated,
+            app_data: None,
+            image_data: Some(ImageData {
+                image_name: "nginx:1".into(),
+            }),
+            failure_step: None,
+            failure_reason: None,
+            timestamp: at,
+        };
+        let page = StateChangesPage {
+            after_id: 6,
+            limit: 2,
+            count: 2,
+            total_available: 2,
+            state_changes: vec![failed, image],
+        };
+        let want = json!({
+            "after_id": 6, "limit": 2, "count": 2, "total_available": 2,
+            "state_changes": [
+                {"id": 7, "type": "app_render_failed",
+                 "app_data": {"user_id": "alice", "source": "market.olares",
+                              "app_name": "demo", "version": "1.0.0"},
+                 "failure_step": "rendered_chart", "failure_reason": "boom",
+                 "timestamp": "2026-01-02T03:04:05Z"},
+                {"id": 8, "type": "image_info_updated", "image_data": {"image_name": "nginx:1"},
+                 "timestamp": "2026-01-02T03:04:05Z"},
+            ],
+        });
+        assert_eq!(serde_json::to_value(&page).unwrap(), want);
+        assert_eq!(
+            serde_json::from_value::<StateChangesPage>(want).unwrap(),
+            page
+        );
+        for kind in [
+            StateChangeType::AppUploadCompleted,
+            StateChangeType::ImageInfoUpdated,
+            StateChangeType::AppRenderFailed,
+            StateChangeType::AppRemoved,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+        }
+        let gone = StateChangesGone {
+            oldest_id: 5,
+            latest_id: 9,
+        };
+        assert_eq!(
+            serde_json::to_value(gone).unwrap(),
+            json!({"oldest_id": 5, "latest_id": 9})
+        );
+    }
+}

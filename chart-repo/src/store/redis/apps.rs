@@ -8,7 +8,7 @@ use redis::cmd;
 use super::scripts::{COMMIT_HYDRATION, REMOVE_APP};
 use super::{RedisKeys, RedisStore, unavailable};
 use crate::store::{
-    AppRecord, AppStore, Committed, HydrationCommit, HydrationFailure, JobId, LeaseToken,
+    AppKey, AppRecord, AppStore, Committed, HydrationCommit, HydrationFailure, JobId, LeaseToken,
     PutOutcome, StoreError, decode_json, encode_json, millis,
 };
 
@@ -54,23 +54,31 @@ impl AppStore for RedisStore {
         Ok(records)
     }
 
-    async fn all_apps(&self) -> Result<Vec<AppRecord>, StoreError> {
-        let users: Vec<String> = cmd("SMEMBERS")
+    async fn apps_page(
+        &self,
+        after: Option<&AppKey>,
+        limit: usize,
+    ) -> Result<Vec<AppRecord>, StoreError> {
+        let mut users: Vec<String> = cmd("SMEMBERS")
             .arg(&self.keys.app_users)
             .query_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
-        let mut pipe = redis::pipe();
-        for user in &users {
-            pipe.hvals(self.keys.user_apps(user));
+        users.sort();
+        users.retain(|u| after.is_none_or(|a| u >= &a.user));
+        // One user's hash at a time, so a page holds at most one user's
+        // records beyond `limit`.
+        let mut page = Vec::new();
+        for user in users {
+            if page.len() >= limit {
+                break;
+            }
+            let mut records = self.apps(&user, None).await?;
+            records.retain(|r| after.is_none_or(|a| &r.key() > a));
+            page.extend(records);
         }
-        let per_user: Vec<Vec<String>> = pipe
-            .query_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        let mut records = decode_records(&per_user.concat())?;
-        sort_records(&mut records);
-        Ok(records)
+        page.truncate(limit);
+        Ok(page)
     }
 
     async fn users_with_app(

@@ -9,7 +9,8 @@ use super::scripts::{COMPLETE, ENQUEUE, FAIL, HEARTBEAT, LEASE, RECLAIM};
 use super::{RedisKeys, RedisStore, unavailable};
 use crate::store::{
     EnqueueOutcome, Failure, HydrationJob, HydrationKey, JobId, JobState, Lease, LeaseToken,
-    QueueCounts, QueueStore, StoreError, decode_json, encode_json, from_millis, millis,
+    QueueCounts, QueueStore, StoreError, decode_json, encode_json, from_millis, lease_deadline,
+    millis,
 };
 
 /// Decodes a job hash (HGETALL).
@@ -134,13 +135,14 @@ impl QueueStore for RedisStore {
         if max == 0 {
             return Ok(Vec::new());
         }
-        let deadline = now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::MAX);
+        let deadline = lease_deadline(now, lease_for);
         let hashes: Vec<HashMap<String, String>> = LEASE
             .key(&self.keys.jobs_pending)
             .key(&self.keys.jobs_leased)
             .arg(&self.keys.job_prefix)
             .arg(millis(now))
-            .arg(max)
+            // Bounded so Lua passes it on as an integer, not as `1.8e19`.
+            .arg(max.min(100_000))
             .arg(millis(deadline))
             .arg(worker)
             .invoke_async(&mut self.conn())

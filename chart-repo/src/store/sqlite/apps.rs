@@ -9,7 +9,7 @@ use super::changes::append;
 use super::queue::{End, finish, holds_lease};
 use super::{SqliteStore, map_err};
 use crate::store::{
-    AppRecord, AppStore, Committed, HydrationCommit, HydrationFailure, JobId, LeaseToken,
+    AppKey, AppRecord, AppStore, Committed, HydrationCommit, HydrationFailure, JobId, LeaseToken,
     PutOutcome, StoreError, decode_json, encode_json, from_millis, millis,
 };
 
@@ -129,10 +129,20 @@ impl AppStore for SqliteStore {
         records(rows)
     }
 
-    async fn all_apps(&self) -> Result<Vec<AppRecord>, StoreError> {
+    async fn apps_page(
+        &self,
+        after: Option<&AppKey>,
+        limit: usize,
+    ) -> Result<Vec<AppRecord>, StoreError> {
+        // SQLite compares TEXT bytewise, as Rust orders `String`s.
         let rows: Vec<AppRow> = sqlx::query_as(&format!(
-            "SELECT {APP_COLUMNS} FROM apps ORDER BY user, source, app_name"
+            "SELECT {APP_COLUMNS} FROM apps WHERE ?1 IS NULL OR (user, source, app_name) > (?1, ?2, ?3)
+             ORDER BY user, source, app_name LIMIT ?4"
         ))
+        .bind(after.map(|k| k.user.as_str()))
+        .bind(after.map(|k| k.source.as_str()))
+        .bind(after.map(|k| k.app_name.as_str()))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;

@@ -8,7 +8,8 @@ use sqlx::SqliteConnection;
 use super::{SqliteStore, map_err};
 use crate::store::{
     EnqueueOutcome, Failure, HydrationJob, HydrationKey, JobId, JobState, Lease, LeaseToken,
-    QueueCounts, QueueStore, StoreError, decode_json, encode_json, from_millis, millis,
+    QueueCounts, QueueStore, StoreError, decode_json, encode_json, from_millis, lease_deadline,
+    millis,
 };
 
 const JOB_COLUMNS: &str = "id, user, source, app, version, request, state, attempts, \
@@ -217,7 +218,7 @@ impl QueueStore for SqliteStore {
         lease_for: std::time::Duration,
         now: DateTime<Utc>,
     ) -> Result<Vec<HydrationJob>, StoreError> {
-        let deadline = now + chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::MAX);
+        let deadline = lease_deadline(now, lease_for);
         let mut tx = self.begin().await?;
         reclaim(&mut tx, now).await?;
         let rows: Vec<JobRow> = sqlx::query_as(&format!(
