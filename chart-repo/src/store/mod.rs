@@ -131,7 +131,9 @@ pub trait QueueStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Records a failure: back to pending at `retry_at`, or failed for good when
-    /// `None`. False (and nothing written) if the lease was lost.
+    /// `None`. False (and nothing written) if the lease was lost. `failure` is
+    /// stored as given (its `permanent` should agree with `retry_at`); its
+    /// `time` is the job's `updated_at`.
     async fn fail(
         &self,
         id: JobId,
@@ -144,6 +146,11 @@ pub trait QueueStore: Send + Sync {
     /// The most recently created job of the key.
     async fn job_by_key(&self, key: &HydrationKey) -> Result<Option<HydrationJob>, StoreError>;
     async fn queue_counts(&self) -> Result<QueueCounts, StoreError>;
+
+    /// Deletes done and failed jobs that finished before `before` (retention);
+    /// how many. Pending and leased jobs are never purged; a key whose jobs are
+    /// all purged has no `job_by_key`.
+    async fn purge_finished(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// Rendered app records: the latest version per (user, source, app), changed

@@ -94,6 +94,7 @@ macro_rules! all_cases {
             store_queue::completes_exactly_once,
             store_queue::retryable_failure_returns_to_pending_at_retry_time,
             store_queue::permanent_failure_frees_the_key,
+            store_queue::purge_finished_keeps_live_jobs,
             store_apps::commit_reports_new_updated_existing,
             store_apps::stale_commit_writes_nothing,
             store_apps::fail_hydration_appends_render_failed,

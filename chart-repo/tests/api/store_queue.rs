@@ -398,3 +398,73 @@ pub async fn permanent_failure_frees_the_key(store: Arc<dyn RepoStore>) {
     assert!(!next.deduplicated);
     assert_eq!(store.job_by_key(&k).await.unwrap().unwrap().id, next.job_id);
 }
+
+pub async fn purge_finished_keeps_live_jobs(store: Arc<dyn RepoStore>) {
+    let done_key = key("u", "done", "1");
+    let done = store
+        .enqueue(&done_key, &json!({}), t(0))
+        .await
+        .unwrap()
+        .job_id;
+    let failed = store
+        .enqueue(&key("u", "failed", "1"), &json!({}), t(0))
+        .await
+        .unwrap()
+        .job_id;
+    let leased = store.lease("w", 2, LEASE, t(0)).await.unwrap();
+    assert!(
+        store
+            .complete(done, leased[0].attempts.into(), &json!(1), t(10))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .fail(failed, 1, &failure("x", 20, true), None)
+            .await
+            .unwrap()
+    );
+    let pending = store
+        .enqueue(&key("u", "pending", "1"), &json!({}), t(30))
+        .await
+        .unwrap();
+    let held = store
+        .enqueue(&key("u", "leased", "1"), &json!({}), t(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.lease("w", 1, LEASE, t(1)).await.unwrap()[0].id,
+        held.job_id
+    );
+
+    assert_eq!(
+        store.purge_finished(t(10)).await.unwrap(),
+        0,
+        "strictly before"
+    );
+    assert_eq!(store.purge_finished(t(15)).await.unwrap(), 1);
+    assert!(store.job(done).await.unwrap().is_none());
+    assert!(store.job_by_key(&done_key).await.unwrap().is_none());
+    assert_eq!(
+        store.queue_counts().await.unwrap(),
+        QueueCounts {
+            pending: 1,
+            leased: 1,
+            done: 0,
+            failed: 1
+        }
+    );
+    assert_eq!(store.purge_finished(t(1000)).await.unwrap(), 1);
+    assert!(store.job(failed).await.unwrap().is_none());
+    assert_eq!(
+        store.queue_counts().await.unwrap(),
+        QueueCounts {
+            pending: 1,
+            leased: 1,
+            done: 0,
+            failed: 0
+        }
+    );
+    assert!(store.job(pending.job_id).await.unwrap().is_some());
+    assert!(store.job(held.job_id).await.unwrap().is_some());
+}

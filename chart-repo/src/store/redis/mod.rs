@@ -58,8 +58,10 @@ pub struct RedisKeys {
     pub jobs_live: String,
     /// Hash: encoded key → id of its latest job.
     pub jobs_latest: String,
-    /// Hash: `done`/`failed` → how many jobs ended so.
-    pub jobs_finished: String,
+    /// Sorted set of done job members, scored by when they finished (ms).
+    pub jobs_done: String,
+    /// Sorted set of failed job members, scored by when they failed (ms).
+    pub jobs_failed: String,
     /// Set of users holding at least one app record.
     pub app_users: String,
     /// Prefix of the per-user app hashes; see [`RedisKeys::user_apps`].
@@ -91,7 +93,8 @@ impl RedisKeys {
             jobs_leased: format!("{tag}:jobs:leased"),
             jobs_live: format!("{tag}:jobs:live"),
             jobs_latest: format!("{tag}:jobs:latest"),
-            jobs_finished: format!("{tag}:jobs:finished"),
+            jobs_done: format!("{tag}:jobs:done"),
+            jobs_failed: format!("{tag}:jobs:failed"),
             app_users: format!("{tag}:apps:users"),
             user_apps_prefix: format!("{tag}:apps:user:"),
             app_holders_prefix: format!("{tag}:apps:holders:"),

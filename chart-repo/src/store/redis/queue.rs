@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use redis::cmd;
 
-use super::scripts::{COMPLETE, ENQUEUE, FAIL, HEARTBEAT, LEASE, RECLAIM};
+use super::scripts::{COMPLETE, ENQUEUE, FAIL, HEARTBEAT, LEASE, PURGE_FINISHED, RECLAIM};
 use super::{RedisKeys, RedisStore, unavailable};
 use crate::store::{
     EnqueueOutcome, Failure, HydrationJob, HydrationKey, JobId, JobState, Lease, LeaseToken,
@@ -79,7 +79,8 @@ impl RedisStore {
             .key(&k.jobs_leased)
             .key(&k.jobs_pending)
             .key(&k.jobs_live)
-            .key(&k.jobs_finished)
+            .key(&k.jobs_done)
+            .key(&k.jobs_failed)
             .key(&k.change_seq)
             .key(&k.changes)
             .arg(token)
@@ -193,7 +194,8 @@ impl QueueStore for RedisStore {
             .key(&k.jobs_leased)
             .key(&k.jobs_pending)
             .key(&k.jobs_live)
-            .key(&k.jobs_finished)
+            .key(&k.jobs_done)
+            .key(&k.jobs_failed)
             .arg(token)
             .arg(RedisKeys::job_member(id))
             .arg(encode_json(result)?)
@@ -239,22 +241,34 @@ impl QueueStore for RedisStore {
         }
     }
 
+    async fn purge_finished(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        PURGE_FINISHED
+            .key(&self.keys.jobs_done)
+            .key(&self.keys.jobs_failed)
+            .key(&self.keys.jobs_latest)
+            .arg(&self.keys.job_prefix)
+            .arg(millis(before))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
+
     async fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
         let k = &self.keys;
-        let (pending, leased, (done, failed)): (u64, u64, (Option<u64>, Option<u64>)) =
-            redis::pipe()
-                .atomic()
-                .zcard(&k.jobs_pending)
-                .zcard(&k.jobs_leased)
-                .hmget(&k.jobs_finished, &["done", "failed"])
-                .query_async(&mut self.conn())
-                .await
-                .map_err(unavailable)?;
+        let (pending, leased, done, failed): (u64, u64, u64, u64) = redis::pipe()
+            .atomic()
+            .zcard(&k.jobs_pending)
+            .zcard(&k.jobs_leased)
+            .zcard(&k.jobs_done)
+            .zcard(&k.jobs_failed)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
         Ok(QueueCounts {
             pending,
             leased,
-            done: done.unwrap_or(0),
-            failed: failed.unwrap_or(0),
+            done,
+            failed,
         })
     }
 }

@@ -14,9 +14,10 @@ use redis::Script;
 /// Helpers prepended to the scripts that need them.
 ///
 /// - `holds(job, token)`: the job is leased under `token`.
-/// - `finish(job, leased, pending, live, finished, member, state, next_at, now)`:
+/// - `finish(job, leased, pending, live, done, failed, member, state, next_at, now)`:
 ///   ends the lease; `state` `pending` requeues at `next_at`, `done`/`failed`
-///   free the key for a new job and count the job.
+///   free the key for a new job and file the job in that sorted set, scored
+///   by `now` (for counts and `purge_finished`).
 /// - `reclaim(leased, pending, job_prefix, now)`: returns jobs whose deadline is
 ///   `<= now` to pending at their old `next_attempt_at`; how many.
 /// - `append(seq, changes, draft)`: the next feed id, stored as the member
@@ -27,7 +28,7 @@ local function holds(job, token)
     and redis.call('HGET', job, 'lease_token') == token
 end
 
-local function finish(job, leased, pending, live, finished, member, state, next_at, now)
+local function finish(job, leased, pending, live, done, failed, member, state, next_at, now)
   redis.call('HDEL', job, 'lease_worker', 'lease_token', 'lease_deadline')
   redis.call('ZREM', leased, member)
   redis.call('HSET', job, 'state', state, 'updated_at', now)
@@ -39,7 +40,8 @@ local function finish(job, leased, pending, live, finished, member, state, next_
     if redis.call('HGET', live, key) == redis.call('HGET', job, 'id') then
       redis.call('HDEL', live, key)
     end
-    redis.call('HINCRBY', finished, state, 1)
+    if state == 'done' then redis.call('ZADD', done, now, member)
+    else redis.call('ZADD', failed, now, member) end
   end
 end
 
@@ -174,22 +176,22 @@ return 1
 });
 
 /// KEYS[1] job hash, KEYS[2] leased zset, KEYS[3] pending zset, KEYS[4] live
-/// hash, KEYS[5] finished counts. ARGV[1] token, ARGV[2] the job's member,
+/// hash, KEYS[5] done zset, KEYS[6] failed zset. ARGV[1] token, ARGV[2] the job's member,
 /// ARGV[3] result JSON, ARGV[4] now (ms). Returns 1, or 0 if the lease was lost.
 pub(super) static COMPLETE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
 if not holds(KEYS[1], ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'result', ARGV[3])
-finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], 'done', nil, ARGV[4])
+finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[2], 'done', nil, ARGV[4])
 return 1
 ",
     )
 });
 
 /// KEYS[1] job hash, KEYS[2] leased zset, KEYS[3] pending zset, KEYS[4] live
-/// hash, KEYS[5] finished counts, KEYS[6] change id counter, KEYS[7] changes
-/// zset. ARGV[1] token, ARGV[2] the job's member, ARGV[3] failure JSON, ARGV[4]
+/// hash, KEYS[5] done zset, KEYS[6] failed zset, KEYS[7] change id counter,
+/// KEYS[8] changes zset. ARGV[1] token, ARGV[2] the job's member, ARGV[3] failure JSON, ARGV[4]
 /// retry time (ms) or '' for a permanent failure, ARGV[5] now (ms), ARGV[6]
 /// state-change draft JSON or ''. Returns -1 if the lease was lost, else the
 /// appended change id or 0.
@@ -199,20 +201,20 @@ pub(super) static FAIL: LazyLock<Script> = LazyLock::new(|| {
 if not holds(KEYS[1], ARGV[1]) then return -1 end
 redis.call('HSET', KEYS[1], 'last_failure', ARGV[3])
 if ARGV[4] ~= '' then
-  finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], 'pending', ARGV[4], ARGV[5])
+  finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[2], 'pending', ARGV[4], ARGV[5])
 else
-  finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], 'failed', nil, ARGV[5])
+  finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[2], 'failed', nil, ARGV[5])
 end
-if ARGV[6] ~= '' then return append(KEYS[6], KEYS[7], ARGV[6]) end
+if ARGV[6] ~= '' then return append(KEYS[7], KEYS[8], ARGV[6]) end
 return 0
 ",
     )
 });
 
 /// KEYS[1] job hash, KEYS[2] leased zset, KEYS[3] pending zset, KEYS[4] live
-/// hash, KEYS[5] finished counts, KEYS[6] the user's app hash, KEYS[7] the
-/// app's holders set, KEYS[8] users-with-apps set, KEYS[9] change id counter,
-/// KEYS[10] changes zset. ARGV[1] token, ARGV[2] the job's member, ARGV[3]
+/// hash, KEYS[5] done zset, KEYS[6] failed zset, KEYS[7] the user's app hash,
+/// KEYS[8] the app's holders set, KEYS[9] users-with-apps set, KEYS[10] change
+/// id counter, KEYS[11] changes zset. ARGV[1] token, ARGV[2] the job's member, ARGV[3]
 /// result JSON, ARGV[4] now (ms), ARGV[5] field `source/app`, ARGV[6] record
 /// JSON, ARGV[7] user, ARGV[8] version, ARGV[9] package digest, ARGV[10] draft
 /// JSON or ''. Returns `{'lost', 0}`, or `{outcome, change id or 0}`; an
@@ -222,7 +224,7 @@ pub(super) static COMMIT_HYDRATION: LazyLock<Script> = LazyLock::new(|| {
         r"
 if not holds(KEYS[1], ARGV[1]) then return {'lost', 0} end
 local outcome = 'new'
-local old = redis.call('HGET', KEYS[6], ARGV[5])
+local old = redis.call('HGET', KEYS[7], ARGV[5])
 if old then
   local rec = cjson.decode(old)
   if rec.version == ARGV[8] and rec.package_digest == ARGV[9] then
@@ -233,13 +235,13 @@ if old then
 end
 local change = 0
 if outcome ~= 'existing' then
-  redis.call('HSET', KEYS[6], ARGV[5], ARGV[6])
-  redis.call('SADD', KEYS[7], ARGV[7])
+  redis.call('HSET', KEYS[7], ARGV[5], ARGV[6])
   redis.call('SADD', KEYS[8], ARGV[7])
-  if ARGV[10] ~= '' then change = append(KEYS[9], KEYS[10], ARGV[10]) end
+  redis.call('SADD', KEYS[9], ARGV[7])
+  if ARGV[10] ~= '' then change = append(KEYS[10], KEYS[11], ARGV[10]) end
 end
 redis.call('HSET', KEYS[1], 'result', ARGV[3])
-finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], 'done', nil, ARGV[4])
+finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[2], 'done', nil, ARGV[4])
 return {outcome, change}
 ",
     )
@@ -293,6 +295,30 @@ local cut = tonumber(last[2])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - 1)
 if cut > tonumber(redis.call('GET', KEYS[2]) or '0') then
   redis.call('SET', KEYS[2], string.format('%d', cut))
+end
+return n
+",
+    )
+});
+
+/// KEYS[1] done zset, KEYS[2] failed zset, KEYS[3] latest (key → id).
+/// ARGV[1] job hash prefix, ARGV[2] cut-off (ms): jobs finished before it go.
+/// Returns how many job hashes were deleted.
+pub(super) static PURGE_FINISHED: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local n = 0
+for i = 1, 2 do
+  local members = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[2])
+  for _, member in ipairs(members) do
+    local job = ARGV[1] .. member
+    local key = redis.call('HGET', job, 'key')
+    if key and redis.call('HGET', KEYS[3], key) == redis.call('HGET', job, 'id') then
+      redis.call('HDEL', KEYS[3], key)
+    end
+    n = n + redis.call('DEL', job)
+    redis.call('ZREM', KEYS[i], member)
+  end
 end
 return n
 ",

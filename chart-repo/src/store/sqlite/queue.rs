@@ -319,6 +319,17 @@ impl QueueStore for SqliteStore {
         row.map(JobRow::into_job).transpose()
     }
 
+    async fn purge_finished(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM hydration_jobs WHERE state IN ('done', 'failed') AND updated_at < ?",
+        )
+        .bind(millis(before))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT state, count(*) FROM hydration_jobs GROUP BY state")
