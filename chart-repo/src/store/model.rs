@@ -138,6 +138,7 @@ pub struct HydrationFailure {
 }
 
 /// A successful hydration, recorded by `commit_hydration` in one transaction.
+/// The job's `updated_at` becomes `record.updated_at`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HydrationCommit {
     pub record: AppRecord,

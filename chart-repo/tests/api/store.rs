@@ -1,7 +1,7 @@
 //! The store contract on every backend, each against its real server.
 //!
 //! The cases are plain async fns over `Arc<dyn RepoStore>` (`store_queue.rs`,
-//! `store_apps.rs`, `store_changes.rs`); [`repo_store_contract!`] turns each
+//! `store_apps.rs`, `store_changes.rs`, `store_cache.rs`); [`repo_store_contract!`] turns each
 //! into a `#[tokio::test]` per backend. Time is simulated: every operation
 //! takes an explicit `now`, so no case sleeps.
 
@@ -100,8 +100,8 @@ macro_rules! all_cases {
             store_apps::fail_hydration_appends_render_failed,
             store_apps::removes_an_app_for_one_user_or_all,
             store_apps::partitions_records_by_user,
-            store_apps::image_cache_round_trips,
-            store_apps::last_download_wins,
+            store_cache::image_cache_round_trips,
+            store_cache::last_download_wins,
             store_changes::ids_increase_under_concurrent_appends,
             store_changes::pages_with_limit,
             store_changes::retention_makes_old_cursors_gone,
