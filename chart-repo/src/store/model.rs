@@ -241,14 +241,7 @@ impl AppRecord {
 
     /// The `app_removed` change for this record.
     pub fn removed_change(&self, at: DateTime<Utc>) -> StateChangeDraft {
-        StateChangeDraft {
-            kind: StateChangeType::AppRemoved,
-            app_data: Some(self.app_data()),
-            image_data: None,
-            failure_step: None,
-            failure_reason: None,
-            timestamp: at,
-        }
+        StateChangeDraft::about_app(StateChangeType::AppRemoved, self.app_data(), at)
     }
 
     /// The `app_data` of a change about this record.
@@ -279,6 +272,43 @@ pub struct StateChangeDraft {
 }
 
 impl StateChangeDraft {
+    /// `app_upload_completed` for an app record.
+    pub fn upload_completed(app: AppData, at: DateTime<Utc>) -> Self {
+        Self::about_app(StateChangeType::AppUploadCompleted, app, at)
+    }
+
+    /// `app_render_failed`: the only kind that carries the failure fields.
+    pub fn render_failed(app: AppData, failure: &Failure) -> Self {
+        Self {
+            failure_step: Some(failure.step.clone()),
+            failure_reason: Some(failure.reason.clone()),
+            ..Self::about_app(StateChangeType::AppRenderFailed, app, failure.time)
+        }
+    }
+
+    /// `image_info_updated` for an image reference.
+    pub fn image_updated(image_name: String, at: DateTime<Utc>) -> Self {
+        Self {
+            kind: StateChangeType::ImageInfoUpdated,
+            app_data: None,
+            image_data: Some(ImageData { image_name }),
+            failure_step: None,
+            failure_reason: None,
+            timestamp: at,
+        }
+    }
+
+    fn about_app(kind: StateChangeType, app: AppData, at: DateTime<Utc>) -> Self {
+        Self {
+            kind,
+            app_data: Some(app),
+            image_data: None,
+            failure_step: None,
+            failure_reason: None,
+            timestamp: at,
+        }
+    }
+
     /// The change with the id the store assigned.
     pub fn with_id(self, id: i64) -> StateChange {
         StateChange {

@@ -27,14 +27,7 @@ async fn leased(store: &Arc<dyn RepoStore>, r: &AppRecord, at: i64) -> (JobId, L
 }
 
 fn upload_completed(r: &AppRecord) -> StateChangeDraft {
-    StateChangeDraft {
-        kind: StateChangeType::AppUploadCompleted,
-        app_data: Some(r.app_data()),
-        image_data: None,
-        failure_step: None,
-        failure_reason: None,
-        timestamp: r.updated_at,
-    }
+    StateChangeDraft::upload_completed(r.app_data(), r.updated_at)
 }
 
 fn commit(r: &AppRecord, status: &str) -> HydrationCommit {
@@ -203,14 +196,11 @@ pub async fn stale_commit_writes_nothing(store: Arc<dyn RepoStore>) {
 pub async fn fail_hydration_appends_render_failed(store: Arc<dyn RepoStore>) {
     let r = record("alice", "demo", "1.0.0", "d1");
     let (id, token) = leased(&store, &r, 0).await;
-    let draft = StateChangeDraft {
-        kind: StateChangeType::AppRenderFailed,
-        app_data: Some(r.app_data()),
-        image_data: None,
-        failure_step: Some("rendered_chart".into()),
-        failure_reason: Some("template: bad".into()),
-        timestamp: t(3),
-    };
+    let draft = StateChangeDraft::render_failed(r.app_data(), &failure("rendered_chart", 3, true));
+    assert_eq!(
+        draft.failure_reason.as_deref(),
+        Some("rendered_chart broke")
+    );
     let failed = HydrationFailure {
         failure: failure("rendered_chart", 3, true),
         retry_at: None,

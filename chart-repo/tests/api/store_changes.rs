@@ -4,21 +4,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chart_repo::store::{RepoStore, StateChangeDraft};
-use market_model::{AppData, ImageData, StateChangeType, StateChangesGone, StateChangesPage};
+use market_model::{AppData, StateChangeType, StateChangesGone, StateChangesPage};
 
 use crate::store::t;
 
 fn image_updated(n: i64) -> StateChangeDraft {
-    StateChangeDraft {
-        kind: StateChangeType::ImageInfoUpdated,
-        app_data: None,
-        image_data: Some(ImageData {
-            image_name: format!("docker.io/library/img{n}:1"),
-        }),
-        failure_step: None,
-        failure_reason: None,
-        timestamp: t(n),
-    }
+    StateChangeDraft::image_updated(format!("docker.io/library/img{n}:1"), t(n))
 }
 
 async fn page(store: &Arc<dyn RepoStore>, after: i64, limit: u32) -> StateChangesPage {
