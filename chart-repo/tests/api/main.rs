@@ -10,3 +10,7 @@ mod package;
 mod render_corpus;
 mod render_diff;
 mod store;
+mod store_apps;
+mod store_cache;
+mod store_changes;
+mod store_queue;

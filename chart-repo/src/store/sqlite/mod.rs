@@ -1,4 +1,15 @@
 //! The embedded profile: one SQLite file in WAL mode.
+//!
+//! Every transition that reads before it writes runs in a `BEGIN IMMEDIATE`
+//! transaction ([`SqliteStore::begin`]): it takes the write lock up front, so
+//! two writers queue on `busy_timeout` instead of failing a read-to-write
+//! upgrade with `SQLITE_BUSY`. One file per noun: `queue`, `apps`, `changes`,
+//! `cache` (images and downloads).
+
+mod apps;
+mod cache;
+mod changes;
+mod queue;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -7,7 +18,8 @@ use std::time::Duration;
 use chrono::Utc;
 use market_model::{MarketSource, SourceId};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 
 use super::{ONE_ACTIVE_REMOTE, RepoStore, StoreError, decode_source, encode_source};
@@ -52,6 +64,14 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         Ok(Self { pool })
+    }
+
+    /// A write transaction holding SQLite's write lock from its first statement.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)
     }
 }
 
