@@ -10,7 +10,17 @@ use service_runtime::server::{self, Readiness, Shutdown};
 use service_runtime::{ConfigError, Metrics};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, PackageStore as PackagesUrl};
+use crate::hydrator::custom_params::CustomParams;
+use crate::hydrator::database_update::DatabaseUpdate;
+use crate::hydrator::image_analysis::{ImageAnalysis, ImageAnalyzer};
+use crate::hydrator::rendered_chart::RenderedChart;
+use crate::hydrator::source_chart::SourceChart;
+use crate::hydrator::worker::{Hydrator, WorkerConfig};
+use crate::hydrator::{Pipeline, Step};
+use crate::index::RepoIndexes;
+use crate::metrics::RepoMetrics;
+use crate::packages::{PackageStore, PackageStoreError};
 use crate::state::AppState;
 use crate::store::{self, RepoStore, StoreError};
 
@@ -26,7 +36,18 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("CHART_REPO_STORE_URL: {0}")]
     Store(#[from] StoreError),
+    #[error("CHART_REPO_PACKAGES: {0}")]
+    Packages(#[from] PackageStoreError),
+    #[error("{0}")]
+    Http(String),
 }
+
+/// How long a lease lasts without a heartbeat: a killed worker's job is retried after it.
+const LEASE_FOR: Duration = Duration::from_secs(30);
+/// How often idle workers look at the queue without being woken (other replicas enqueue).
+const QUEUE_POLL: Duration = Duration::from_secs(2);
+/// Attempts before a retryable failure becomes final.
+const MAX_ATTEMPTS: u32 = 8;
 
 /// A built chart-repo: store open and migrated, listener bound.
 pub struct App {
@@ -36,16 +57,54 @@ pub struct App {
 }
 
 impl App {
-    /// Opens and migrates the store and binds the listener.
+    /// Opens and migrates the store, loads the served indexes, builds the hydrator and
+    /// binds the listener. The workers start with [`App::run`].
     pub async fn build(config: Config, shutdown: Shutdown) -> Result<Self, StartupError> {
         let store = store::connect(&config.store).await?;
         store.migrate().await?;
-        let metrics = Metrics::new("chart_repo", |_| {});
+        let mut repo_metrics = None;
+        let metrics = Metrics::new("chart_repo", |r| {
+            repo_metrics = Some(RepoMetrics::register(r))
+        });
+        let repo_metrics =
+            repo_metrics.unwrap_or_else(|| RepoMetrics::register(&mut Default::default()));
+        let PackagesUrl::Dir(dir) = &config.packages;
+        let packages = PackageStore::open(dir).await?;
+        let indexes = Arc::new(RepoIndexes::new());
+        let loaded = crate::repo::load_indexes(store.as_ref(), &indexes).await?;
+        tracing::info!(entries = loaded, "served indexes loaded");
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("chart-repo/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartupError::Http(e.to_string()))?;
+        let analyzer = crate::hydrator::image_analysis::analyzer(&config);
+        let pipeline = Pipeline::new(
+            steps(&store, &packages, &indexes, http, analyzer),
+            repo_metrics.clone(),
+        );
+        let workers = WorkerConfig {
+            workers: config.workers,
+            lease_for: LEASE_FOR,
+            poll: QUEUE_POLL,
+            max_attempts: MAX_ATTEMPTS,
+            zone_suffix: config.zone_suffix.clone(),
+        };
+        let hydrator = Hydrator::new(
+            store.clone(),
+            packages.clone(),
+            pipeline,
+            workers,
+            repo_metrics.clone(),
+        );
         let listener = server::bind(config.listen, "CHART_REPO_LISTEN").await?;
         let state = AppState {
             config: Arc::new(config),
             store,
             metrics,
+            repo_metrics,
+            packages,
+            indexes,
+            hydrator,
         };
         Ok(Self {
             state,
@@ -68,9 +127,38 @@ impl App {
 
     /// Serves until the shutdown token is cancelled, then drains.
     pub async fn run(self) -> std::io::Result<()> {
+        self.state
+            .hydrator
+            .spawn_workers(&self.shutdown.tracker, &self.shutdown.token);
         let router = self.router();
         server::run("chart-repo", self.listener, router, &self.shutdown, GRACE).await
     }
+}
+
+/// The five steps, in order (DESIGN.md §4.3).
+fn steps(
+    store: &Arc<dyn RepoStore>,
+    packages: &PackageStore,
+    indexes: &Arc<RepoIndexes>,
+    http: reqwest::Client,
+    analyzer: Arc<dyn ImageAnalyzer>,
+) -> Vec<Box<dyn Step>> {
+    vec![
+        Box::new(SourceChart::new(
+            store.clone(),
+            packages.clone(),
+            http,
+            olares_chart::Limits::default(),
+        )),
+        Box::new(RenderedChart),
+        Box::new(CustomParams),
+        Box::new(ImageAnalysis::new(analyzer)),
+        Box::new(DatabaseUpdate::new(
+            store.clone(),
+            packages.clone(),
+            indexes.clone(),
+        )),
+    ]
 }
 
 struct StoreReadiness(Arc<dyn RepoStore>);

@@ -179,6 +179,15 @@ impl Config {
         Self::parse(raw)
     }
 
+    /// The defaults with `data_dir` set and a free loopback port (tests, benches).
+    pub fn embedded(data_dir: &Path) -> Result<Self, ConfigError> {
+        Self::parse(RawConfig {
+            listen: "127.0.0.1:0".into(),
+            data_dir: data_dir.display().to_string(),
+            ..RawConfig::default()
+        })
+    }
+
     fn parse(raw: RawConfig) -> Result<Self, ConfigError> {
         let RawConfig {
             listen,

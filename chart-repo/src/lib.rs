@@ -16,6 +16,7 @@ pub mod package;
 pub mod packages;
 pub mod registry;
 pub mod render;
+pub mod repo;
 pub mod state;
 pub mod store;
 

@@ -3,13 +3,19 @@
 //! record, the change and the job's completion committed together by the store.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use chrono::Utc;
+use helm_index::ChartVersion;
 use market_model::protocol::app_id;
-use market_model::sync::{AppSimpleInfo, SyncAppPayload};
-use olares_chart::OlaresApp;
+use market_model::sync::{AppSimpleInfo, SyncAppData, SyncAppPayload, SyncStatus};
+use olares_chart::{Metadata, OlaresApp};
 use serde_json::{Value, json};
 
-use super::Hydration;
+use super::{Hydration, Step, StepError, StepName, StepOutcome};
+use crate::index::RepoIndexes;
+use crate::packages::{PackageStore, RenderedKey};
+use crate::store::{AppRecord, HydrationCommit, PutOutcome, RepoStore, StateChangeDraft};
 
 /// The payload `type` Olares gives a rendered app.
 pub const PAYLOAD_TYPE: &str = "app-info-latest";
@@ -58,6 +64,7 @@ pub fn payload(job: &Hydration, now: i64) -> Result<SyncAppPayload, String> {
         source_digest: source.digest.clone(),
         package_digest: rendered.package_digest.clone(),
         arch_warnings: job.arch_warnings.clone(),
+        request_digest: String::new(),
     })
 }
 
@@ -103,5 +110,183 @@ fn simple_info(job: &Hydration, app: &OlaresApp) -> AppSimpleInfo {
         app_title: per_locale("title"),
         categories: meta.categories.clone(),
         support_arch: job.support_arch.clone(),
+    }
+}
+
+/// Step 5 itself.
+pub struct DatabaseUpdate {
+    store: Arc<dyn RepoStore>,
+    packages: PackageStore,
+    indexes: Arc<RepoIndexes>,
+}
+
+impl DatabaseUpdate {
+    pub fn new(
+        store: Arc<dyn RepoStore>,
+        packages: PackageStore,
+        indexes: Arc<RepoIndexes>,
+    ) -> Self {
+        Self {
+            store,
+            packages,
+            indexes,
+        }
+    }
+
+    /// The stored record is current: answer `existing` from it and finish the job.
+    async fn finish_current(
+        &self,
+        job: &mut Hydration,
+        record: AppRecord,
+    ) -> Result<StepOutcome, StepError> {
+        let payload: SyncAppPayload = serde_json::from_value(record.payload.clone())
+            .map_err(|e| StepError::Permanent(format!("the stored record: {e}")))?;
+        let data = sync_data(job, SyncStatus::Existing, payload);
+        if let Some((id, token)) = job.lease {
+            let result =
+                serde_json::to_value(&data).map_err(|e| StepError::Permanent(e.to_string()))?;
+            let done = self
+                .store
+                .complete(id, token, &result, Utc::now())
+                .await
+                .map_err(store_error)?;
+            if !done {
+                return Err(StepError::Cancelled);
+            }
+        }
+        job.result = Some(data);
+        Ok(StepOutcome::Skipped)
+    }
+}
+
+/// The index entry of a record.
+pub fn index_entry(record: &AppRecord) -> Result<ChartVersion, String> {
+    let metadata: Metadata = serde_json::from_value(record.chart.clone())
+        .map_err(|e| format!("the stored Chart.yaml: {e}"))?;
+    let url = format!("charts/{}-{}.tgz", record.app_name, record.version);
+    let mut entry = ChartVersion::new(metadata, url, record.package_digest.clone());
+    entry.created = record.created.fixed_offset();
+    Ok(entry)
+}
+
+fn sync_data(job: &Hydration, status: SyncStatus, payload: SyncAppPayload) -> SyncAppData {
+    SyncAppData {
+        app_id: app_id(&job.app),
+        user_id: job.user.clone(),
+        source_id: job.source.to_string(),
+        version: job.version.clone(),
+        status,
+        message: match status {
+            SyncStatus::New => "app hydrated".into(),
+            SyncStatus::Updated => "app updated".into(),
+            SyncStatus::Existing => "app is current".into(),
+        },
+        app_data: payload,
+    }
+}
+
+fn store_error(e: crate::store::StoreError) -> StepError {
+    if e.is_retryable() {
+        StepError::Retryable(e.to_string())
+    } else {
+        StepError::Permanent(e.to_string())
+    }
+}
+
+#[async_trait::async_trait]
+impl Step for DatabaseUpdate {
+    fn name(&self) -> StepName {
+        StepName::DatabaseUpdate
+    }
+
+    async fn run(&self, job: &mut Hydration) -> Result<StepOutcome, StepError> {
+        if let Some(record) = job.current.clone() {
+            return self.finish_current(job, record).await;
+        }
+        let now = Utc::now();
+        let mut payload = payload(job, now.timestamp()).map_err(StepError::Permanent)?;
+        payload.request_digest = job.request_digest.clone();
+        let rendered = job
+            .rendered
+            .as_ref()
+            .ok_or_else(|| StepError::Permanent("the app was not rendered".into()))?;
+        let key = RenderedKey {
+            user: job.user.clone(),
+            source: job.source.to_string(),
+            name: job.app.clone(),
+            version: job.version.clone(),
+        };
+        self.packages
+            .put_rendered(&key, &rendered.package)
+            .await
+            .map_err(|e| StepError::Retryable(e.to_string()))?;
+        let previous = self
+            .store
+            .app(&job.user, &job.source, &job.app)
+            .await
+            .map_err(store_error)?;
+        let created = match &previous {
+            Some(p) if p.version == job.version && p.package_digest == rendered.package_digest => {
+                p.created
+            }
+            _ => now,
+        };
+        let record = AppRecord {
+            user: job.user.clone(),
+            source: job.source.clone(),
+            app_name: job.app.clone(),
+            app_id: app_id(&job.app),
+            version: job.version.clone(),
+            source_digest: payload.source_digest.clone(),
+            package_digest: rendered.package_digest.clone(),
+            package_size: rendered.package.len() as u64,
+            chart: serde_json::to_value(&rendered.app.chart)
+                .map_err(|e| StepError::Permanent(e.to_string()))?,
+            payload: serde_json::to_value(&payload)
+                .map_err(|e| StepError::Permanent(e.to_string()))?,
+            support_arch: job.support_arch.clone(),
+            created,
+            updated_at: now,
+        };
+        let status = match record.compare(previous.as_ref()) {
+            PutOutcome::New => SyncStatus::New,
+            PutOutcome::Updated => SyncStatus::Updated,
+            PutOutcome::Existing => SyncStatus::Existing,
+        };
+        let data = sync_data(job, status, payload);
+        let entry = index_entry(&record).map_err(StepError::Permanent)?;
+        let commit = HydrationCommit {
+            change: Some(StateChangeDraft::upload_completed(record.app_data(), now)),
+            result: serde_json::to_value(&data).map_err(|e| StepError::Permanent(e.to_string()))?,
+            record,
+        };
+        let Some((id, token)) = job.lease else {
+            return Err(StepError::Permanent(
+                "a hydration runs under a lease".into(),
+            ));
+        };
+        let committed = self
+            .store
+            .commit_hydration(id, token, &commit)
+            .await
+            .map_err(store_error)?;
+        let Some(committed) = committed else {
+            // The lease was lost (expired and taken by another worker): that worker commits.
+            return Err(StepError::Cancelled);
+        };
+        if committed.outcome != PutOutcome::Existing {
+            self.indexes.upsert(&job.user, job.source.as_str(), entry);
+            if let Some(old) = previous.filter(|p| p.version != job.version) {
+                let old_key = RenderedKey {
+                    version: old.version,
+                    ..key
+                };
+                if let Err(e) = self.packages.remove_rendered(&old_key).await {
+                    tracing::warn!(error = %e, "could not remove the replaced package");
+                }
+            }
+        }
+        job.result = Some(data);
+        Ok(StepOutcome::Ran)
     }
 }

@@ -119,6 +119,29 @@ impl Step for ImageAnalysis {
     }
 }
 
+/// The analyzer the service runs with.
+// FIXME(issue 6): replaced by the registry client when it lands; until then every image
+// is reported as not analysed, which never fails an app.
+pub fn analyzer(_config: &crate::config::Config) -> Arc<dyn ImageAnalyzer> {
+    Arc::new(NotAnalyzed)
+}
+
+struct NotAnalyzed;
+
+#[async_trait::async_trait]
+impl ImageAnalyzer for NotAnalyzed {
+    async fn analyze(&self, name: &str, _image: &ImageRef) -> AnalyzedImage {
+        AnalyzedImage {
+            name: name.to_owned(),
+            architectures: Vec::new(),
+            info: serde_json::json!({
+                "name": name, "status": "registry_error",
+                "error_message": "image analysis is not configured in this build",
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

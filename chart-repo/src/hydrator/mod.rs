@@ -14,6 +14,7 @@ pub mod render;
 pub mod rendered_chart;
 pub mod source_chart;
 pub mod values;
+pub mod worker;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::metrics::RepoMetrics;
+use crate::store::{AppRecord, JobId, LeaseToken};
 use render::RenderedApp;
 use values::Viewer;
 
@@ -111,8 +113,31 @@ pub struct Hydration {
     pub images: Vec<image_analysis::AnalyzedImage>,
     pub support_arch: Vec<String>,
     pub arch_warnings: Vec<String>,
+    /// The job and lease this hydration runs under (DatabaseUpdate commits with it).
+    pub lease: Option<(JobId, LeaseToken)>,
+    /// The user's stored record of this app, when it was rendered from the same request:
+    /// every step skips and the sync answers `existing`.
+    pub current: Option<AppRecord>,
+    /// SHA-256 of what the render depends on in the request (see [`request_digest`]).
+    pub request_digest: String,
     /// Step 5: what the sync answers.
     pub result: Option<SyncAppData>,
+}
+
+/// A digest of what a hydration's output depends on in its request: the catalog entry
+/// (whose `lastCommitHash` changes when a chart is republished), the overrides and the
+/// admin. Equal digests and an existing record mean the record is current.
+pub fn request_digest(request: &SyncAppRequest) -> String {
+    use sha2::{Digest, Sha256};
+    let pending = &request.app_info_latest_pending_data;
+    let material = serde_json::json!([
+        pending.raw_data,
+        pending.values,
+        pending.raw_package,
+        request.admin_user,
+        request.user_name,
+    ]);
+    hex::encode(Sha256::digest(material.to_string().as_bytes()))
 }
 
 impl Hydration {
@@ -144,6 +169,9 @@ impl Hydration {
             request.admin_user.clone()
         };
         Ok(Self {
+            request_digest: request_digest(&request),
+            lease: None,
+            current: None,
             user: request.user_name.clone(),
             source,
             app: raw.name.clone(),
@@ -161,6 +189,13 @@ impl Hydration {
             arch_warnings: Vec::new(),
             result: None,
         })
+    }
+}
+
+impl Hydration {
+    /// Whether the stored record already is this hydration's output.
+    pub fn is_current(&self) -> bool {
+        self.current.is_some()
     }
 }
 
@@ -195,7 +230,11 @@ impl Pipeline {
             }
             let span = tracing::info_span!("step", step = name.as_str(), app = %job.app, version = %job.version, user = %job.user);
             let started = Instant::now();
-            let outcome = step.run(job).instrument(span.clone()).await;
+            let outcome = if job.is_current() && name != StepName::DatabaseUpdate {
+                Ok(StepOutcome::Skipped)
+            } else {
+                step.run(job).instrument(span.clone()).await
+            };
             self.metrics
                 .observe_step(name, started.elapsed().as_secs_f64());
             match outcome {

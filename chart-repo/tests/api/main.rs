@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
 
 mod boot;
+mod harness;
+mod hydrate;
 mod hydrate_render;
 mod images;
 mod index;

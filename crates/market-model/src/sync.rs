@@ -159,6 +159,9 @@ pub struct SyncAppPayload {
     /// Ours: declared architectures the analysed images lack.
     #[serde(deserialize_with = "nullable")]
     pub arch_warnings: Vec<String>,
+    /// Ours: the digest of the request this payload was rendered from.
+    #[serde(deserialize_with = "nullable")]
+    pub request_digest: String,
 }
 
 /// Olares' `AppSimpleInfo`.

@@ -1,0 +1,206 @@
+//! Rendered apps: `DELETE /apps/{source}/{name}?user=`, `POST /apps`, `GET /repo/data`,
+//! `DELETE /local-apps/delete`, `GET /app/version-for-download-history`. Every query is
+//! scoped to the user the caller names (DESIGN.md §7: partitioning).
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{delete, get, post};
+use market_model::{Envelope, SourceId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, Json};
+use crate::repo;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/apps/{source}/{name}", delete(remove_app))
+        .route("/apps", post(apps))
+        .route("/repo/data", get(repo_data))
+        .route("/local-apps/delete", delete(delete_local))
+        .route("/app/version-for-download-history", get(download_history))
+}
+
+#[derive(Deserialize)]
+struct UserQuery {
+    user: Option<String>,
+}
+
+fn source_id(raw: &str) -> Result<SourceId, ApiError> {
+    SourceId::parse(raw).map_err(|e| ApiError::BadRequest(format!("source: {e}")))
+}
+
+async fn remove_app(
+    State(state): State<AppState>,
+    Path((source, name)): Path<(String, String)>,
+    Query(q): Query<UserQuery>,
+) -> Result<axum::Json<Envelope<Value>>, ApiError> {
+    let source = source_id(&source)?;
+    let user = q.user.filter(|u| !u.is_empty());
+    let removed = repo::remove_app(
+        &state.store,
+        &state.indexes,
+        &state.packages,
+        &source,
+        &name,
+        user.as_deref(),
+    )
+    .await?;
+    let users: Vec<&str> = removed.iter().map(|r| r.user.as_str()).collect();
+    Ok(axum::Json(Envelope::ok(
+        json!({ "app_name": name, "source": source, "removed_for": users }),
+    )))
+}
+
+#[derive(Deserialize)]
+struct AppsRequest {
+    #[serde(default)]
+    apps: Vec<AppRef>,
+    userid: String,
+}
+
+#[derive(Deserialize)]
+struct AppRef {
+    appid: String,
+    #[serde(rename = "sourceDataName")]
+    source_data_name: String,
+}
+
+/// The user's rendered payloads for `{appid, sourceDataName}` pairs; ids it lacks are
+/// listed in `not_found`.
+async fn apps(
+    State(state): State<AppState>,
+    Json(req): Json<AppsRequest>,
+) -> Result<axum::Json<Envelope<Value>>, ApiError> {
+    if req.userid.is_empty() {
+        return Err(ApiError::BadRequest("userid is empty".into()));
+    }
+    let mut by_source: BTreeMap<String, Vec<crate::store::AppRecord>> = BTreeMap::new();
+    let (mut found, mut not_found) = (Vec::new(), Vec::new());
+    for wanted in &req.apps {
+        if !by_source.contains_key(&wanted.source_data_name) {
+            let source = source_id(&wanted.source_data_name)?;
+            let records = state.store.apps(&req.userid, Some(&source)).await?;
+            by_source.insert(wanted.source_data_name.clone(), records);
+        }
+        let records = &by_source[&wanted.source_data_name];
+        match records
+            .iter()
+            .find(|r| r.app_id == wanted.appid || r.app_name == wanted.appid)
+        {
+            Some(r) => found.push(r.payload.clone()),
+            None => not_found.push(wanted.appid.clone()),
+        }
+    }
+    Ok(axum::Json(Envelope::ok(
+        json!({ "apps": found, "not_found": not_found }),
+    )))
+}
+
+/// What the repository holds for a user, by source; not enveloped (Olares' shape).
+async fn repo_data(
+    State(state): State<AppState>,
+    Query(q): Query<UserQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let user = q
+        .user
+        .filter(|u| !u.is_empty())
+        .ok_or(ApiError::BadRequest("user is required".into()))?;
+    let mut sources: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for record in state.store.apps(&user, None).await? {
+        let info = json!({ "app_simple_info": { "app_id": record.app_id, "support_arch": record.support_arch } });
+        sources
+            .entry(record.source.to_string())
+            .or_default()
+            .push(info);
+    }
+    let sources: serde_json::Map<String, Value> = sources
+        .into_iter()
+        .map(|(s, apps)| (s, json!({ "app_info_latest": apps })))
+        .collect();
+    Ok(axum::Json(json!({ "user_data": { "sources": sources } })))
+}
+
+#[derive(Deserialize)]
+struct DeleteLocal {
+    app_name: String,
+    #[serde(default)]
+    app_version: String,
+    source_id: String,
+}
+
+/// Deletes an uploaded app: the caller's copy (`X-Bfl-User`), or every user's when the
+/// header is absent. A version that is not the stored one is a 404.
+async fn delete_local(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<DeleteLocal>,
+) -> Result<axum::Json<Envelope<Value>>, ApiError> {
+    let source = source_id(&req.source_id)?;
+    let user = headers
+        .get("x-bfl-user")
+        .and_then(|v| v.to_str().ok())
+        .filter(|u| !u.is_empty());
+    if !req.app_version.is_empty() {
+        let users = match user {
+            Some(u) => vec![u.to_owned()],
+            None => state.store.users_with_app(&source, &req.app_name).await?,
+        };
+        let mut matches = false;
+        for u in &users {
+            if let Some(r) = state.store.app(u, &source, &req.app_name).await? {
+                matches |= r.version == req.app_version;
+            }
+        }
+        if !matches {
+            return Err(ApiError::NotFound(format!(
+                "{} {} is not in {source}",
+                req.app_name, req.app_version
+            )));
+        }
+    }
+    let removed = repo::remove_app(
+        &state.store,
+        &state.indexes,
+        &state.packages,
+        &source,
+        &req.app_name,
+        user,
+    )
+    .await?;
+    if removed.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "{} is not in {source}",
+            req.app_name
+        )));
+    }
+    Ok(axum::Json(Envelope::ok(
+        json!({ "app_name": req.app_name, "removed": removed.len() }),
+    )))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    user: String,
+    app_name: String,
+}
+
+async fn download_history(
+    State(state): State<AppState>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<axum::Json<Envelope<Value>>, ApiError> {
+    let download = state
+        .store
+        .last_download(&q.user, &q.app_name)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("{} has not downloaded {}", q.user, q.app_name))
+        })?;
+    Ok(axum::Json(Envelope::ok(
+        json!({ "version": download.version, "source": download.source }),
+    )))
+}

@@ -1,0 +1,115 @@
+//! The hydrator end to end, in-process, against a real market source over the fixtures:
+//! sync-app answers new → existing → new for another user, renders per user, packages
+//! under the app's folder, indexes and serves the result, and reports a bad chart with
+//! its step and reason.
+
+use helm_index::{ParseMode, parse_index};
+use olares_chart::{Limits, read_chart_archive};
+
+use crate::harness::{SOURCE, entry, olares_catalog, serve_source, spawn_repo, sync_request};
+
+#[tokio::test]
+async fn sync_app_renders_per_user_and_serves_the_package() {
+    let source = serve_source(olares_catalog()).await;
+    let repo = spawn_repo(|_, _| {}).await;
+    repo.put_remote_source(&source.base).await;
+    let ollama = entry(&source, "ollama").await;
+
+    let (status, body) = repo.sync(&sync_request(&ollama, "alice", "alice")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["success"], true, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["status"], "new");
+    assert_eq!(data["user_id"], "alice");
+    assert_eq!(
+        data["app_data"]["rendered_package"],
+        format!("charts/ollama-{}.tgz", ollama.version)
+    );
+    let admin_manifest = data["app_data"]["raw_data_ex"].clone();
+    assert!(admin_manifest.is_object());
+
+    let (_, again) = repo.sync(&sync_request(&ollama, "alice", "alice")).await;
+    assert_eq!(again["data"]["status"], "existing", "{again}");
+    assert_eq!(
+        again["data"]["app_data"]["package_digest"],
+        data["app_data"]["package_digest"]
+    );
+
+    let (_, bob) = repo.sync(&sync_request(&ollama, "bob", "alice")).await;
+    assert_eq!(bob["data"]["status"], "new", "{bob}");
+    assert_ne!(
+        bob["data"]["app_data"]["raw_data_ex"], admin_manifest,
+        "ollama branches on .Values.admin"
+    );
+
+    // alice's index lists the package with its real digest; bob's is his own.
+    let index = repo
+        .client
+        .get(format!("{}/static-index.yaml", repo.url))
+        .header("X-Market-User", "alice")
+        .header("X-Market-Source", SOURCE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(index.status(), 200);
+    let index = parse_index(&index.text().await.unwrap(), ParseMode::Strict).unwrap();
+    let e = index.get("ollama", &ollama.version).unwrap();
+    assert_eq!(e.urls, [format!("charts/ollama-{}.tgz", ollama.version)]);
+    let package = repo
+        .client
+        .get(format!(
+            "{}/u/alice/{SOURCE}/charts/ollama-{}.tgz",
+            repo.url, ollama.version
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(package.status(), 200);
+    let bytes = package.bytes().await.unwrap();
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        e.digest
+    );
+    let archive = read_chart_archive(&bytes, &Limits::default()).unwrap();
+    assert_eq!(archive.top, "ollama");
+    assert!(
+        !String::from_utf8_lossy(&archive.file("OlaresManifest.yaml").unwrap().data).contains("{{")
+    );
+
+    // The feed has one upload per user, in order.
+    let (_, feed) = repo.get_json(&repo.api("/state-changes?after_id=0")).await;
+    let changes = feed["data"]["state_changes"].as_array().unwrap();
+    let users: Vec<&str> = changes
+        .iter()
+        .map(|c| c["app_data"]["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["alice", "bob"], "{feed}");
+    assert!(changes.iter().all(|c| c["type"] == "app_upload_completed"));
+
+    let (_, history) = repo
+        .get_json(&repo.api("/app/version-for-download-history?user=alice&app_name=ollama"))
+        .await;
+    assert_eq!(
+        history["data"]["version"],
+        ollama.version.as_str(),
+        "{history}"
+    );
+}
+
+#[tokio::test]
+async fn a_chart_the_source_does_not_have_fails_with_its_step() {
+    let source = serve_source(olares_catalog()).await;
+    let repo = spawn_repo(|_, _| {}).await;
+    repo.put_remote_source(&source.base).await;
+    let mut ghost = entry(&source, "ghost").await;
+    ghost.name = "ghost-not-published".into();
+    let (status, body) = repo.sync(&sync_request(&ghost, "alice", "alice")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["code"], "render_failed");
+    assert_eq!(body["data"]["failure_step"], "source_chart", "{body}");
+    let (_, feed) = repo.get_json(&repo.api("/state-changes?after_id=0")).await;
+    let change = &feed["data"]["state_changes"][0];
+    assert_eq!(change["type"], "app_render_failed", "{feed}");
+    assert_eq!(change["failure_step"], "source_chart");
+}
