@@ -62,6 +62,7 @@ impl App {
     pub async fn build(config: Config, shutdown: Shutdown) -> Result<Self, StartupError> {
         let store = store::connect(&config.store).await?;
         store.migrate().await?;
+        let listener = server::bind(config.listen, "CHART_REPO_LISTEN").await?;
         let mut repo_metrics = None;
         let metrics = Metrics::new("chart_repo", |r| {
             repo_metrics = Some(RepoMetrics::register(r))
@@ -96,7 +97,6 @@ impl App {
             workers,
             repo_metrics.clone(),
         );
-        let listener = server::bind(config.listen, "CHART_REPO_LISTEN").await?;
         let state = AppState {
             config: Arc::new(config),
             store,

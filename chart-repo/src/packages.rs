@@ -91,6 +91,8 @@ impl PackageStore {
     pub fn rendered_path(&self, key: &RenderedKey) -> Result<PathBuf, PackageStoreError> {
         component("user", &key.user)?;
         component("source", &key.source)?;
+        component("name", &key.name)?;
+        component("version", &key.version)?;
         component("file", &key.file_name())?;
         Ok(self
             .root
