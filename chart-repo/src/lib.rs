@@ -19,6 +19,7 @@ pub mod render;
 pub mod repo;
 pub mod state;
 pub mod store;
+pub mod upload;
 
 pub use app::App;
 pub use config::Config;

@@ -9,6 +9,7 @@ pub mod helm;
 mod settings;
 mod status;
 mod sync;
+mod upload;
 mod version;
 
 use axum::Router;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(apps::routes())
         .merge(settings::routes())
         .merge(status::routes())
+        .merge(upload::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .nest(PREFIX, api)

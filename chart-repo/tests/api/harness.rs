@@ -78,6 +78,11 @@ pub async fn spawn_repo(tweak: impl FnOnce(&mut Config, &Path)) -> TestRepo {
 }
 
 impl TestRepo {
+    /// The package folder (`CHART_REPO_PACKAGES`).
+    pub fn packages_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("packages")
+    }
+
     pub fn api(&self, path: &str) -> String {
         format!("{}/chart-repo/api/v2{path}", self.url)
     }

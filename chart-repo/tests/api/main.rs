@@ -16,3 +16,4 @@ mod store_apps;
 mod store_cache;
 mod store_changes;
 mod store_queue;
+mod upload;

@@ -73,3 +73,12 @@ pub use catalog::{Catalog, CatalogError, SkipReason, SkippedApp, Snapshot};
 pub use compat::OsFilter;
 pub use publish::PublishedApp;
 pub use view::View;
+
+/// The catalog entry of an app read from its chart (a plain or already rendered manifest),
+/// packaged as `chart_name`, as a source publishes it. Times and revision are left zero.
+pub fn app_entry(
+    app: &olares_chart::OlaresApp,
+    chart_name: &str,
+) -> market_model::protocol::ApplicationInfoEntry {
+    entry::build(app, chart_name, &[])
+}

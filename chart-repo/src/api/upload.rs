@@ -1,0 +1,131 @@
+//! `POST /apps/upload` (multipart: `chart` the package, `source` the local source, default
+//! `upload`; optional `admin_user`): the package is streamed to a file under the upload
+//! folder, never held whole in a request buffer beyond its cap (100 MiB), then checked and
+//! hydrated for the caller (`X-Bfl-User`). Whatever happens, the temporary file is removed.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use market_model::{Envelope, SourceId};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use super::error::ApiError;
+use crate::state::AppState;
+use crate::upload::{UploadError, accept};
+
+/// The largest package accepted.
+pub const MAX_UPLOAD: u64 = 100 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/apps/upload", post(upload))
+        // The multipart framing around the package needs some room beyond the cap.
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD as usize + 1024 * 1024))
+}
+
+/// Removes the temporary file when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<axum::Json<Envelope<Value>>, ApiError> {
+    let user = headers
+        .get("x-bfl-user")
+        .and_then(|v| v.to_str().ok())
+        .filter(|u| !u.is_empty())
+        .ok_or(ApiError::MissingHeader("X-Bfl-User"))?
+        .to_owned();
+    let (mut source, mut admin, mut package) = ("upload".to_owned(), user.clone(), None);
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?
+    {
+        match field.name().unwrap_or_default() {
+            "chart" => {
+                let path = state
+                    .packages
+                    .uploads_dir()
+                    .join(format!("{}.part", unique()));
+                let temp = TempFile(path);
+                let mut file = tokio::fs::File::create(&temp.0)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let mut size = 0u64;
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.body_text()))?
+                {
+                    size += chunk.len() as u64;
+                    if size > MAX_UPLOAD {
+                        return Err(ApiError::TooLarge(MAX_UPLOAD));
+                    }
+                    file.write_all(&chunk)
+                        .await
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                }
+                file.flush()
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                package = Some(temp);
+            }
+            "source" => {
+                source = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.body_text()))?
+            }
+            "admin_user" => {
+                admin = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.body_text()))?
+            }
+            _ => {}
+        }
+    }
+    let temp = package
+        .ok_or_else(|| ApiError::BadRequest("the multipart field `chart` is missing".into()))?;
+    let source =
+        SourceId::parse(&source).map_err(|e| ApiError::BadRequest(format!("source: {e}")))?;
+    let bytes = tokio::fs::read(&temp.0)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    drop(temp);
+    let data = accept(&state, &user, &source, &admin, bytes)
+        .await
+        .map_err(|e| match e {
+            UploadError::InvalidChart(m) => ApiError::InvalidChart(m),
+            UploadError::BadRequest(m) => ApiError::BadRequest(m),
+            UploadError::Store(e) => ApiError::Store(e),
+            UploadError::Internal(m) => ApiError::Internal(m),
+        })?;
+    Ok(axum::Json(Envelope::ok(
+        json!({ "app_data": data.app_data, "status": data.status }),
+    )))
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
