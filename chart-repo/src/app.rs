@@ -42,8 +42,6 @@ pub enum StartupError {
     Http(String),
 }
 
-/// How long a lease lasts without a heartbeat: a killed worker's job is retried after it.
-const LEASE_FOR: Duration = Duration::from_secs(30);
 /// How often idle workers look at the queue without being woken (other replicas enqueue).
 const QUEUE_POLL: Duration = Duration::from_secs(2);
 /// Attempts before a retryable failure becomes final.
@@ -85,7 +83,7 @@ impl App {
         );
         let workers = WorkerConfig {
             workers: config.workers,
-            lease_for: LEASE_FOR,
+            lease_for: config.hydration_lease,
             poll: QUEUE_POLL,
             max_attempts: MAX_ATTEMPTS,
             zone_suffix: config.zone_suffix.clone(),
@@ -130,8 +128,34 @@ impl App {
         self.state
             .hydrator
             .spawn_workers(&self.shutdown.tracker, &self.shutdown.token);
+        let (store, token) = (self.state.store.clone(), self.shutdown.token.clone());
+        self.shutdown.tracker.spawn(housekeeping(store, token));
         let router = self.router();
         server::run("chart-repo", self.listener, router, &self.shutdown, GRACE).await
+    }
+}
+
+/// How many state changes the feed keeps; a cursor older than that gets 410 and resyncs.
+const FEED_RETENTION: usize = 100_000;
+/// How long finished hydration jobs are kept (for `/status` and waiters).
+const JOB_RETENTION: Duration = Duration::from_secs(24 * 3600);
+/// How often retention runs.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
+
+/// Retention: trims the feed and purges old finished jobs, until shutdown.
+async fn housekeeping(store: Arc<dyn RepoStore>, shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        if let Err(e) = store.trim_state_changes(FEED_RETENTION).await {
+            tracing::warn!(error = %e, "trimming the state-change feed failed");
+        }
+        let before = chrono::Utc::now() - JOB_RETENTION;
+        if let Err(e) = store.purge_finished(before).await {
+            tracing::warn!(error = %e, "purging finished jobs failed");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
+            () = shutdown.cancelled() => return,
+        }
     }
 }
 

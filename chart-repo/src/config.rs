@@ -37,6 +37,8 @@ struct RawConfig {
     log_format: LogFormat,
     #[serde(default)]
     workers: Option<usize>,
+    #[serde(deserialize_with = "de::string")]
+    hydration_lease: String,
 }
 
 impl Default for RawConfig {
@@ -52,6 +54,7 @@ impl Default for RawConfig {
             api_token: None,
             log_format: LogFormat::Pretty,
             workers: None,
+            hydration_lease: "30s".into(),
         }
     }
 }
@@ -170,6 +173,9 @@ pub struct Config {
     pub api_token: Option<SecretString>,
     pub log_format: LogFormat,
     pub workers: usize,
+    /// How long a hydration's lease lasts without a heartbeat (`CHART_REPO_HYDRATION_LEASE`):
+    /// after a crash, its job runs again this long later.
+    pub hydration_lease: std::time::Duration,
 }
 
 impl Config {
@@ -200,6 +206,7 @@ impl Config {
             api_token,
             log_format,
             workers,
+            hydration_lease,
         } = raw;
         let bad = |key: &str, reason: String| ConfigError::new(LAYERS.env_name(key), reason);
         let listen = listen.parse().map_err(|_| {
@@ -233,7 +240,17 @@ impl Config {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(2, usize::from),
         };
+        let hydration_lease = humantime::parse_duration(&hydration_lease)
+            .ok()
+            .filter(|d| *d >= std::time::Duration::from_secs(1))
+            .ok_or_else(|| {
+                bad(
+                    "hydration_lease",
+                    format!("{hydration_lease:?} is not a duration of 1s or more, like 30s"),
+                )
+            })?;
         Ok(Self {
+            hydration_lease,
             listen,
             data_dir,
             store,

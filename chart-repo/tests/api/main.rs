@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
 
 mod boot;
+mod crash;
 mod harness;
 mod hydrate;
 mod hydrate_render;
