@@ -1,14 +1,17 @@
 //! Wire types of both services: the `{success, message, data}` envelope, the error
 //! body, version information, market sources and the market source protocol
-//! ([`protocol`]: `ApplicationInfoEntry`, the catalog hash and listing).
+//! ([`protocol`]: `ApplicationInfoEntry`, the catalog hash and listing), and what image
+//! analysis found ([`image`]).
 //!
 //! Owns: serde shapes that cross a process boundary. Never: I/O of any kind.
 
 pub mod envelope;
+pub mod image;
 pub mod protocol;
 pub mod source;
 pub mod version;
 
 pub use envelope::{Envelope, ErrorBody};
+pub use image::{ArchSupport, ImageInfo, ImageStatus, LayerInfo, PlatformInfo, arch_support};
 pub use source::{MarketSource, SourceId, SourceIdError, SourceType};
 pub use version::VersionInfo;
