@@ -29,6 +29,9 @@ pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
      application/vnd.docker.distribution.manifest.list.v2+json, \
      application/vnd.docker.distribution.manifest.v2+json";
 
+/// Sent with every request, so a registry's access log tells our requests apart.
+pub const USER_AGENT: &str = concat!("olares-chart-repo/", env!("CARGO_PKG_VERSION"));
+
 /// Largest manifest or index read.
 pub const MANIFEST_CAP: usize = 4 << 20;
 /// Largest config blob read.
@@ -102,7 +105,7 @@ impl RegistryClient {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("olares-chart-repo/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()?;
         Ok(Self {
             http,
@@ -256,6 +259,13 @@ impl RegistryClient {
         let mut url = Url::parse(realm).map_err(|e| token_error(format!("bad realm URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(token_error("realm is not an http(s) URL".into()));
+        }
+        let realm_host = host_of(&url);
+        if !allowed(&self.config, &realm_host) {
+            return Err(RegistryError::LinkNotAllowed {
+                what: "token realm",
+                host: realm_host,
+            });
         }
         {
             let mut query = url.query_pairs_mut();

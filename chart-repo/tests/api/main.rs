@@ -6,6 +6,8 @@ mod boot;
 mod images;
 mod index;
 mod package;
+mod registry;
+mod registry_fakes;
 mod render_corpus;
 mod render_diff;
 mod store;
