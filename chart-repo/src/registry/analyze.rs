@@ -75,10 +75,15 @@ impl Analyzer {
             let error = RegistryError::HostNotAllowed(host.to_owned());
             return failed(&name, &error);
         }
-        let cached = match self.cache.get(&name).await {
-            Ok(entry) => entry,
-            Err(error) => {
+        // A store that hangs must not hang the analysis: it gets the deadline too.
+        let cached = match tokio::time::timeout(self.config.deadline, self.cache.get(&name)).await {
+            Ok(Ok(entry)) => entry,
+            Ok(Err(error)) => {
                 tracing::warn!(%error, "image cache read failed; asking the registry");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("image cache read timed out; asking the registry");
                 None
             }
         };
@@ -98,8 +103,11 @@ impl Analyzer {
         };
         match result {
             Ok(entry) => {
-                if let Err(error) = self.cache.put(&name, &entry).await {
-                    tracing::warn!(%error, "image cache write failed");
+                let put = self.cache.put(&name, &entry);
+                match tokio::time::timeout(self.config.deadline, put).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::warn!(%error, "image cache write failed"),
+                    Err(_) => tracing::warn!("image cache write timed out"),
                 }
                 entry.info
             }

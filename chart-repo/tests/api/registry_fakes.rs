@@ -254,3 +254,59 @@ async fn a_hanging_registry_hits_the_deadline() {
         "{took:?}"
     );
 }
+
+#[tokio::test]
+async fn the_token_endpoint_gets_the_hosts_credentials() {
+    let server = MockServer::start().await;
+    let realm = format!("http://{}/token", host(&server));
+    // alice:wonderland
+    Mock::given(method("GET"))
+        .and(path("/token"))
+        .and(header("authorization", "Basic YWxpY2U6d29uZGVybGFuZA=="))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "private"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/app/manifests/1"))
+        .and(header("authorization", "Bearer private"))
+        .respond_with(manifest())
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/app/blobs/{CONFIG_DIGEST}")))
+        .and(header("authorization", "Bearer private"))
+        .respond_with(config())
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header(
+                "www-authenticate",
+                format!(r#"Bearer realm="{realm}",service="fake",scope="repository:app:pull""#)
+                    .as_str(),
+            ),
+        )
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let mut config = allowing(&[&host(&server)]);
+    config.credentials.insert(
+        host(&server),
+        chart_repo::config::RegistryCredentials {
+            username: "alice".into(),
+            password: secrecy::SecretString::from("wonderland".to_owned()),
+        },
+    );
+    let (analyzer, _) = analyzer(config);
+    let image = ImageRef::parse(&format!("{}/app:1", host(&server))).unwrap();
+    let info = analyzer.analyze(&image).await;
+    assert_eq!(info.status, ImageStatus::Analyzed, "{info:?}");
+    let (anonymous, _) = crate::registry::analyzer(allowing(&[&host(&server)]));
+    let info = anonymous.analyze(&image).await;
+    // Without credentials the token endpoint answers 401: a private image.
+    assert_eq!(info.status, ImageStatus::PrivateRegistry, "{info:?}");
+    assert!(info.reason.contains("token endpoint"), "{}", info.reason);
+}
