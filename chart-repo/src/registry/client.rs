@@ -1,43 +1,32 @@
-//! HTTP to registries, written on `reqwest` rather than `oci-client`: oci-client (0.18)
-//! opens each new scope with an extra `GET /v2/`, has no retries or `Retry-After`, follows
-//! redirects and token realms to any host, and has no hook to count requests. Analysis
-//! needs all of those, so this is the small client: the Distribution API's manifest
-//! GET/HEAD and blob GET, Basic and Bearer auth (remembered per host, so a known host costs
-//! no challenge round trip), a semaphore per host, retries (see `retry`), redirects only to
-//! allowed hosts and without credentials when the host changes, capped bodies.
+//! The Distribution API as analysis uses it: manifest GET and HEAD, blob GET, under the
+//! authorization each host wants. Basic credentials or a Bearer token; the challenge is
+//! remembered per host, so a known host costs no challenge round trip, and a token is
+//! reused per (host, scope). Built on [`Transport`](super::transport) (retries, limits,
+//! allow-list), not on `oci-client`: oci-client (0.18) opens each new scope with an extra
+//! `GET /v2/`, has no retries or `Retry-After`, follows redirects and token realms to any
+//! host, and offers no way to count requests; analysis needs all of that.
 //!
-//! Never: contact a host outside the allow-list, log credentials or tokens.
+//! Never: send credentials to a host they are not configured for, log them or a token.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
-use tokio::sync::Semaphore;
 use url::Url;
 
 use super::auth::{AuthState, Authorization, Challenge, TokenResponse, parse_challenge};
 use super::config::RegistryConfig;
 use super::error::RegistryError;
-use super::retry::parse_retry_after;
+use super::transport::{Transport, allowed, base_url, header, host_of, read_capped};
 
-/// Every manifest media type analysis reads: OCI and Docker v2, images and indexes.
-pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
-     application/vnd.oci.image.manifest.v1+json, \
-     application/vnd.docker.distribution.manifest.list.v2+json, \
-     application/vnd.docker.distribution.manifest.v2+json";
-
-/// Sent with every request, so a registry's access log tells our requests apart.
-pub const USER_AGENT: &str = concat!("olares-chart-repo/", env!("CARGO_PKG_VERSION"));
+pub use super::transport::USER_AGENT;
 
 /// Largest manifest or index read.
 pub const MANIFEST_CAP: usize = 4 << 20;
 /// Largest config blob read.
 pub const CONFIG_CAP: usize = 8 << 20;
 const TOKEN_CAP: usize = 1 << 20;
-const MAX_REDIRECTS: usize = 3;
 
 /// One repository on the host actually contacted.
 #[derive(Clone, Debug)]
@@ -57,31 +46,6 @@ impl Target {
     }
 }
 
-/// `http://` for loopback hosts (as Docker treats them: insecure by default), else
-/// `https://`.
-pub fn base_url(host: &str) -> String {
-    let name = host
-        .strip_prefix('[')
-        .and_then(|h| h.split_once(']'))
-        .map_or_else(
-            || host.rsplit_once(':').map_or(host, |(h, _)| h),
-            |(h, _)| h,
-        );
-    let loopback = name == "localhost"
-        || name == "::1"
-        || name
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    let scheme = if loopback { "http" } else { "https" };
-    // References say `docker.io`; its registry API answers on another name.
-    let host = if host == "docker.io" {
-        DOCKER_HUB_API
-    } else {
-        host
-    };
-    format!("{scheme}://{host}")
-}
-
 /// A manifest as fetched: its bytes, the media type the registry named, its digest.
 #[derive(Debug)]
 pub struct Fetched {
@@ -93,32 +57,23 @@ pub struct Fetched {
 /// The registry client shared by every analysis.
 #[derive(Debug)]
 pub struct RegistryClient {
-    http: reqwest::Client,
+    transport: Transport,
     config: Arc<RegistryConfig>,
     auth: AuthState,
-    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
-    requests: AtomicU64,
 }
 
 impl RegistryClient {
     pub fn new(config: Arc<RegistryConfig>) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(USER_AGENT)
-            .build()?;
         Ok(Self {
-            http,
+            transport: Transport::new(config.clone())?,
             auth: AuthState::new(config.credentials.clone()),
             config,
-            limits: Mutex::new(HashMap::new()),
-            requests: AtomicU64::new(0),
         })
     }
 
     /// HTTP requests sent so far (retries, redirects and token requests included).
     pub fn requests_sent(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.transport.requests_sent()
     }
 
     /// `GET /v2/<repo>/manifests/<reference>`.
@@ -180,6 +135,7 @@ impl RegistryClient {
         let mut answered = false;
         loop {
             let response = self
+                .transport
                 .request(method.clone(), url, authorization.as_ref(), what)
                 .await?;
             let status = response.status();
@@ -280,6 +236,7 @@ impl RegistryClient {
             .map(Authorization::basic);
         let what = "token endpoint";
         let response = self
+            .transport
             .request(Method::GET, url.as_str(), credentials.as_ref(), what)
             .await?;
         let had_credentials = credentials.is_some();
@@ -300,129 +257,6 @@ impl RegistryClient {
             .ok_or_else(|| token_error("no token in the response".into()))
     }
 
-    /// One request with retries for connection failures, 429 and 5xx, following
-    /// redirects to allowed hosts. Every attempt holds a permit of its host's semaphore.
-    async fn request(
-        &self,
-        method: Method,
-        url: &str,
-        authorization: Option<&Authorization>,
-        what: &str,
-    ) -> Result<Response, RegistryError> {
-        let mut url = Url::parse(url).map_err(|e| RegistryError::malformed(what, e.to_string()))?;
-        let origin = host_of(&url);
-        let mut redirects = 0;
-        let mut attempt = 0;
-        loop {
-            let host = host_of(&url);
-            if !allowed(&self.config, &host) {
-                return Err(if host == origin {
-                    RegistryError::HostNotAllowed(host)
-                } else {
-                    RegistryError::LinkNotAllowed {
-                        what: "redirect",
-                        host,
-                    }
-                });
-            }
-            // Credentials go only to the host they were meant for.
-            let authorization = authorization.filter(|_| host == origin);
-            let (result, retry_after) = self
-                .attempt(&host, method.clone(), &url, authorization, what)
-                .await;
-            match result {
-                Ok(response) if response.status().is_redirection() => {
-                    let next = header(response.headers(), LOCATION.as_str())
-                        .and_then(|l| url.join(&l).ok());
-                    match next {
-                        Some(next) if redirects < MAX_REDIRECTS => {
-                            redirects += 1;
-                            url = next;
-                        }
-                        _ => return Ok(response),
-                    }
-                }
-                Ok(response) => return Ok(response),
-                Err(error) => {
-                    let Some(wait) = self.config.retry.wait(attempt, retry_after) else {
-                        return Err(error);
-                    };
-                    tracing::debug!(%error, wait_ms = wait.as_millis() as u64, "registry request will be retried");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-            }
-        }
-    }
-
-    /// Sends once. A retryable failure comes back as an error, with the registry's
-    /// `Retry-After` when it sent one.
-    async fn attempt(
-        &self,
-        host: &str,
-        method: Method,
-        url: &Url,
-        authorization: Option<&Authorization>,
-        what: &str,
-    ) -> (Result<Response, RegistryError>, Option<Duration>) {
-        let limit = self.limit(host);
-        // The semaphore is never closed, so acquiring fails only if it were; treat
-        // that like an unreachable host rather than panicking.
-        let Ok(_permit) = limit.acquire().await else {
-            let reason = "host limit closed".to_owned();
-            return (
-                Err(RegistryError::Unreachable {
-                    host: host.into(),
-                    reason,
-                }),
-                None,
-            );
-        };
-        let mut request = self
-            .http
-            .request(method, url.clone())
-            .header(ACCEPT, MANIFEST_ACCEPT);
-        if let Some(authorization) = authorization {
-            request = authorization.apply(request);
-        }
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => {
-                let reason = if e.is_timeout() {
-                    "timed out".to_owned()
-                } else {
-                    e.to_string()
-                };
-                return (
-                    Err(RegistryError::Unreachable {
-                        host: host.into(),
-                        reason,
-                    }),
-                    None,
-                );
-            }
-        };
-        let status = response.status();
-        let retry_after = header(response.headers(), RETRY_AFTER.as_str())
-            .and_then(|v| parse_retry_after(&v, SystemTime::now()));
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            let error = RegistryError::RateLimited {
-                what: what.into(),
-                retry_after,
-            };
-            return (Err(error), retry_after);
-        }
-        if status.is_server_error() {
-            let error = RegistryError::Status {
-                what: what.into(),
-                status: status.as_u16(),
-            };
-            return (Err(error), retry_after);
-        }
-        (Ok(response), None)
-    }
-
     /// The final answer's status as an error, or the response when it succeeded.
     fn check(&self, response: Response, what: &str, host: &str) -> Result<Response, RegistryError> {
         let status = response.status();
@@ -439,81 +273,5 @@ impl RegistryClient {
                 status: s.as_u16(),
             }),
         }
-    }
-
-    fn limit(&self, host: &str) -> Arc<Semaphore> {
-        let mut limits = self
-            .limits
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        limits
-            .entry(host.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency.max(1))))
-            .clone()
-    }
-}
-
-/// Docker Hub's API host.
-const DOCKER_HUB_API: &str = "registry-1.docker.io";
-
-/// Whether `host` may be contacted; allowing `docker.io` allows its API host.
-fn allowed(config: &RegistryConfig, host: &str) -> bool {
-    config.allow.allows(host) || (host == DOCKER_HUB_API && config.allow.allows("docker.io"))
-}
-
-/// `host[:port]` of a URL, as the allow-list and credentials name hosts.
-fn host_of(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
-}
-
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// Reads a body, refusing one larger than `cap`.
-async fn read_capped(
-    mut response: Response,
-    cap: usize,
-    what: &str,
-) -> Result<Vec<u8>, RegistryError> {
-    let too_large = || RegistryError::malformed(what, format!("larger than {cap} bytes"));
-    if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| RegistryError::Unreachable {
-            host: response.url().host_str().unwrap_or_default().to_owned(),
-            reason: e.to_string(),
-        })?
-    {
-        if body.len() + chunk.len() > cap {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_registries_speak_http() {
-        assert_eq!(base_url("127.0.0.1:5000"), "http://127.0.0.1:5000");
-        assert_eq!(base_url("localhost"), "http://localhost");
-        assert_eq!(base_url("[::1]:5000"), "http://[::1]:5000");
-        assert_eq!(base_url("docker.io"), "https://registry-1.docker.io");
-        assert_eq!(base_url("ghcr.io:443"), "https://ghcr.io:443");
     }
 }

@@ -10,8 +10,10 @@
 //!   `docker.io/library/nginx:latest`), so no malformed reference reaches the network.
 //! - `config`: [`RegistryConfig`], the settings analysis runs with.
 //! - `analyze`: [`Analyzer`], one image under one deadline; cache first.
-//! - `client`: HTTP to registries on `reqwest` (why not `oci-client`: see there): auth,
-//!   per-host limits, retries, allow-listed redirects, request counting.
+//! - `client`: the Distribution API (manifest GET/HEAD, blob GET) with Basic and Bearer
+//!   auth, on `reqwest` (why not `oci-client`: see there).
+//! - `transport`: one request as every request goes: allow-list, per-host semaphore,
+//!   retries, redirects, counting, capped bodies.
 //! - `auth`: challenges, remembered per host; bearer tokens cached per (host, scope).
 //! - `retry`: backoff with jitter, `Retry-After`.
 //! - `manifest`: manifest, index and config shapes.
@@ -28,6 +30,7 @@ pub mod extract;
 pub mod manifest;
 pub mod reference;
 pub mod retry;
+pub mod transport;
 
 pub use analyze::{Analyzer, BuildError};
 pub use cache::{CacheError, CachedImage, ImageCache, MemoryImageCache};
