@@ -321,3 +321,90 @@ async fn analyze_all_keeps_order() {
     );
     assert_eq!(infos[2].name, "ghcr.io/x/y:1");
 }
+
+/// Every image a fixture chart uses (all cases of images.json), and its declared
+/// `spec.supportArch`.
+fn fixture_images(chart: &str) -> (Vec<String>, Option<Vec<String>>) {
+    let charts = test_harness::fixtures::fixtures_dir().join("charts");
+    let all: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>> =
+        serde_json::from_slice(&std::fs::read(charts.join("images.json")).unwrap()).unwrap();
+    let images: std::collections::BTreeSet<String> =
+        all[chart].values().flatten().cloned().collect();
+    // The manifest is a template: render it for a user, as the hydrator does.
+    let declared = chart.starts_with("olares/").then(|| {
+        let values = test_harness::fixtures::fixtures_dir().join("values/olares-user.yaml");
+        let args = [
+            "--values".to_owned(),
+            values.display().to_string(),
+            "--extra".to_owned(),
+            "OlaresManifest.yaml".to_owned(),
+        ];
+        let rendered = crate::images::render(&charts.join(chart), &args);
+        let (_, text) = rendered
+            .iter()
+            .find(|(k, _)| k.ends_with("/OlaresManifest.yaml"))
+            .unwrap();
+        let value = helm_yaml::read::parse(text).unwrap();
+        let archs = value["spec"]["supportArch"].as_array().unwrap().clone();
+        archs
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    });
+    (images.into_iter().collect(), declared)
+}
+
+#[tokio::test]
+async fn fixture_images_are_analysed_through_mirrors_and_give_the_apps_arches() {
+    let registry = RegistryServer::start();
+    let mut config = allowing(&[&registry.host()]);
+    for hub in ["docker.io", "ghcr.io"] {
+        config.mirrors.insert(hub.into(), registry.host());
+    }
+    let (analyzer, _) = analyzer(config);
+    // One image per chart is amd64 only; the others are multi-arch.
+    let cases = [
+        ("olares/ollama", "docker.io/beclab/terminal:v0.0.4"),
+        ("helm/podinfo", "ghcr.io/stefanprodan/podinfo:6.14.1"),
+    ];
+    for (chart, amd64_only) in cases {
+        let (images, declared) = fixture_images(chart);
+        let refs: Vec<ImageRef> = images.iter().map(|i| ImageRef::parse(i).unwrap()).collect();
+        for r in &refs {
+            let platforms: &[&str] = if r.to_string() == amd64_only {
+                &["linux/amd64"]
+            } else {
+                &["linux/amd64", "linux/arm64/v8"]
+            };
+            registry.push_synthetic(&r.repository, r.tag.as_deref().unwrap(), platforms);
+        }
+        let infos = analyzer.analyze_all(&refs).await;
+        for info in &infos {
+            assert_analyzed(info);
+        }
+        let names: Vec<&str> = infos.iter().map(|i| i.name.as_str()).collect();
+        let want: Vec<String> = refs.iter().map(ImageRef::to_string).collect();
+        assert_eq!(names, want, "{chart}: reported under their own names");
+        let support = chart_repo::registry::arch_support(declared.as_deref(), &infos);
+        match chart {
+            "olares/ollama" => {
+                assert_eq!(
+                    declared.as_deref(),
+                    Some(&["amd64".to_owned(), "arm64".to_owned()][..])
+                );
+                assert_eq!(support.support_arch, ["amd64", "arm64"]);
+                assert_eq!(
+                    support.arch_warnings,
+                    [format!(
+                        "declared architecture arm64 is missing from {amd64_only}"
+                    )]
+                );
+            }
+            _ => {
+                assert_eq!(declared, None);
+                assert_eq!(support.support_arch, ["amd64"]);
+                assert!(support.arch_warnings.is_empty());
+            }
+        }
+    }
+}
