@@ -310,3 +310,61 @@ async fn the_token_endpoint_gets_the_hosts_credentials() {
     assert_eq!(info.status, ImageStatus::PrivateRegistry, "{info:?}");
     assert!(info.reason.contains("token endpoint"), "{}", info.reason);
 }
+
+/// A slow registry on a raw listener: every request gets a 404 after `delay`, each on
+/// its own connection. It counts requests in flight, dropping the count just before it
+/// answers, so the client cannot send its next request before the count is down.
+async fn slow_registry(delay: Duration) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max = Arc::new(AtomicUsize::new(0));
+    let max_seen = max.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (in_flight, max) = (in_flight.clone(), max.clone());
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                let reply =
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (addr, max_seen)
+}
+
+#[tokio::test]
+async fn requests_to_one_host_respect_the_concurrency_limit() {
+    let (host, max_in_flight) = slow_registry(Duration::from_millis(100)).await;
+    let mut config = allowing(&[&host]);
+    config.per_host_concurrency = 2;
+    config.concurrency = 8;
+    let (analyzer, _) = analyzer(config);
+    let refs: Vec<ImageRef> = (0..6)
+        .map(|i| ImageRef::parse(&format!("{host}/app-{i}:1")).unwrap())
+        .collect();
+    let infos = analyzer.analyze_all(&refs).await;
+    assert!(
+        infos.iter().all(|i| i.status == ImageStatus::NotFound),
+        "{infos:?}"
+    );
+    assert_eq!(analyzer.requests_sent(), 6);
+    assert_eq!(max_in_flight.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
