@@ -147,6 +147,9 @@ impl std::fmt::Debug for AuthState {
     }
 }
 
+/// Cached tokens beyond which a store first drops the expired ones.
+const TOKEN_SWEEP_AT: usize = 1024;
+
 /// How much earlier than its expiry a token stops being used: 10 s, or half of a short
 /// lifetime, so a token never expires between being picked and being sent.
 fn margin(lifetime: Duration) -> Duration {
@@ -190,8 +193,15 @@ impl AuthState {
     }
 
     pub fn store_token(&self, host: &str, scope: &str, token: SecretString, lifetime: Duration) {
-        let usable_until = Instant::now() + lifetime.saturating_sub(margin(lifetime));
-        lock(&self.tokens).insert(
+        let now = Instant::now();
+        let usable_until = now + lifetime.saturating_sub(margin(lifetime));
+        let mut tokens = lock(&self.tokens);
+        // Expired tokens are dropped when read; a long-running process that reads many
+        // scopes once each also sweeps them here, so the map stays bounded by live ones.
+        if tokens.len() >= TOKEN_SWEEP_AT {
+            tokens.retain(|_, t| t.usable_until > now);
+        }
+        tokens.insert(
             (host.to_owned(), scope.to_owned()),
             CachedToken {
                 token,
