@@ -32,6 +32,7 @@ nextest: build
 bench:
 	@scripts/bench-templates.sh
 	@scripts/bench-index.sh
+	@scripts/bench-registry.sh
 
 ## The end-to-end package only.
 e2e: build

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ pub const LAYERS: LayeredConfig = LayeredConfig {
     env_prefix: "CHART_REPO_",
 };
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct RawConfig {
     #[serde(deserialize_with = "de::string")]
     listen: String,
@@ -32,6 +33,14 @@ struct RawConfig {
     registry_allow: Vec<String>,
     #[serde(default, deserialize_with = "de::list")]
     registry_mirrors: Vec<String>,
+    /// `host=user:password,…`; secret, so never printed (see the manual `Debug`).
+    #[serde(default, deserialize_with = "de::opt_string")]
+    registry_credentials: Option<String>,
+    #[serde(deserialize_with = "de::string")]
+    registry_deadline: String,
+    registry_concurrency: usize,
+    #[serde(deserialize_with = "de::string")]
+    registry_cache_ttl: String,
     #[serde(default, deserialize_with = "de::opt_string")]
     api_token: Option<String>,
     log_format: LogFormat,
@@ -51,6 +60,10 @@ impl Default for RawConfig {
             zone_suffix: "olares.local".into(),
             registry_allow: vec!["*".into()],
             registry_mirrors: Vec::new(),
+            registry_credentials: None,
+            registry_deadline: "30s".into(),
+            registry_concurrency: 8,
+            registry_cache_ttl: "6h".into(),
             api_token: None,
             log_format: LogFormat::Pretty,
             workers: None,
@@ -159,6 +172,19 @@ impl RegistryAllow {
     }
 }
 
+/// A username and password for one registry host (Basic auth, and for its token endpoint).
+#[derive(Clone)]
+pub struct RegistryCredentials {
+    pub username: String,
+    pub password: SecretString,
+}
+
+impl std::fmt::Debug for RegistryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:[redacted]", self.username)
+    }
+}
+
 /// chart-repo's configuration, every value parsed.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -170,6 +196,14 @@ pub struct Config {
     pub registry_allow: RegistryAllow,
     /// Registry host → the host to ask instead.
     pub registry_mirrors: BTreeMap<String, String>,
+    /// Registry host (the one contacted: the mirror when there is one) → credentials.
+    pub registry_credentials: BTreeMap<String, RegistryCredentials>,
+    /// How long the analysis of one image may take in all.
+    pub registry_deadline: Duration,
+    /// At most this many requests in flight to one registry host.
+    pub registry_concurrency: usize,
+    /// How long an analysed image is trusted without asking its registry again.
+    pub registry_cache_ttl: Duration,
     pub api_token: Option<SecretString>,
     pub log_format: LogFormat,
     pub workers: usize,
@@ -203,6 +237,10 @@ impl Config {
             zone_suffix,
             registry_allow,
             registry_mirrors,
+            registry_credentials,
+            registry_deadline,
+            registry_concurrency,
+            registry_cache_ttl,
             api_token,
             log_format,
             workers,
@@ -235,6 +273,24 @@ impl Config {
             .map(|entry| parse_mirror(entry))
             .collect::<Result<BTreeMap<_, _>, _>>()
             .map_err(|r| bad("registry_mirrors", r))?;
+        let registry_credentials = registry_credentials
+            .as_deref()
+            .map(parse_credentials)
+            .transpose()
+            .map_err(|r| bad("registry_credentials", r))?
+            .unwrap_or_default();
+        let duration = |key: &str, raw: &str| {
+            humantime::parse_duration(raw)
+                .map_err(|e| bad(key, format!("{raw:?} is not a duration like 30s ({e})")))
+        };
+        let registry_deadline = duration("registry_deadline", &registry_deadline)?;
+        if registry_deadline.is_zero() {
+            return Err(bad("registry_deadline", "must be more than 0s".into()));
+        }
+        let registry_cache_ttl = duration("registry_cache_ttl", &registry_cache_ttl)?;
+        if registry_concurrency == 0 {
+            return Err(bad("registry_concurrency", "must be at least 1".into()));
+        }
         let workers = match workers {
             Some(0) => return Err(bad("workers", "must be at least 1".into())),
             Some(n) => n,
@@ -258,6 +314,10 @@ impl Config {
             zone_suffix,
             registry_allow: RegistryAllow::parse(registry_allow),
             registry_mirrors,
+            registry_credentials,
+            registry_deadline,
+            registry_concurrency,
+            registry_cache_ttl,
             api_token: api_token.map(SecretString::from),
             log_format,
             workers,
@@ -284,6 +344,39 @@ fn is_registry_host(s: &str) -> bool {
     port.is_none_or(|p| p.parse::<u16>().is_ok())
         && !host.is_empty()
         && host.split('.').all(is_dns_label)
+}
+
+/// Parses `host=user:password,…` (a password may hold `:` and `=`, not `,`). Errors never
+/// quote the value: it is a secret.
+fn parse_credentials(raw: &str) -> Result<BTreeMap<String, RegistryCredentials>, String> {
+    let mut out = BTreeMap::new();
+    for (i, entry) in raw.split(',').map(str::trim).enumerate() {
+        if entry.is_empty() {
+            continue;
+        }
+        let Some((host, user_pass)) = entry.split_once('=') else {
+            return Err(format!("entry {} is not HOST=USER:PASSWORD", i + 1));
+        };
+        let host = host.trim();
+        if !is_registry_host(host) {
+            return Err(format!("entry {}: {host:?} is not a registry host", i + 1));
+        }
+        let Some((username, password)) = user_pass.split_once(':') else {
+            return Err(format!(
+                "entry {} ({host}) is not HOST=USER:PASSWORD",
+                i + 1
+            ));
+        };
+        if username.is_empty() {
+            return Err(format!("entry {} ({host}) has an empty user", i + 1));
+        }
+        let credentials = RegistryCredentials {
+            username: username.to_owned(),
+            password: SecretString::from(password.to_owned()),
+        };
+        out.insert(host.to_owned(), credentials);
+    }
+    Ok(out)
 }
 
 /// Parses `docker.io=127.0.0.1:5000`.
@@ -348,6 +441,35 @@ mod tests {
         assert!(!none.registry_allow.allows("docker.io"));
         let err = with(|r| r.registry_mirrors = vec!["docker.io".into()]).unwrap_err();
         assert_eq!(err.setting, "CHART_REPO_REGISTRY_MIRRORS");
+    }
+
+    #[test]
+    fn registry_credentials_parse_and_stay_secret() {
+        let c = with(|r| {
+            r.registry_credentials = Some("127.0.0.1:5000=alice:s3:cr=t, ghcr.io=bob:pw".into());
+            r.registry_deadline = "5s".into();
+            r.registry_cache_ttl = "1h".into();
+        })
+        .unwrap();
+        let alice = &c.registry_credentials["127.0.0.1:5000"];
+        assert_eq!(alice.username, "alice");
+        assert_eq!(alice.password.expose_secret(), "s3:cr=t");
+        assert_eq!(c.registry_credentials["ghcr.io"].username, "bob");
+        assert_eq!(c.registry_deadline, Duration::from_secs(5));
+        assert_eq!(c.registry_cache_ttl, Duration::from_secs(3600));
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3:cr=t") && !shown.contains("pw"),
+            "{shown}"
+        );
+        let err =
+            with(|r| r.registry_credentials = Some("ghcr.io=secret-token".into())).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_REGISTRY_CREDENTIALS");
+        assert!(!err.reason.contains("secret-token"), "{}", err.reason);
+        let err = with(|r| r.registry_deadline = "soon".into()).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_REGISTRY_DEADLINE");
+        let err = with(|r| r.registry_concurrency = 0).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_REGISTRY_CONCURRENCY");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::process::Command;
 use chart_repo::registry::{ImageRef, manifest_images, pod_images};
 use test_harness::fixtures;
 
-fn render(chart: &std::path::Path, args: &[String]) -> BTreeMap<String, String> {
+pub fn render(chart: &std::path::Path, args: &[String]) -> BTreeMap<String, String> {
     let out = Command::new(env!("CARGO_BIN_EXE_chart-repo"))
         .arg("render")
         .args(args)

@@ -10,6 +10,8 @@ mod hydrate_render;
 mod images;
 mod index;
 mod package;
+mod registry;
+mod registry_fakes;
 mod render_corpus;
 mod render_diff;
 mod store;

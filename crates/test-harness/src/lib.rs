@@ -16,10 +16,11 @@ pub mod process;
 pub mod redis;
 pub mod registry;
 pub mod source_contract;
+pub mod upload;
 
 pub use binary::RunningBinary;
 pub use eventually::{eventually, wait_until};
 pub use helm::{HelmPeer, StaticServer};
 pub use postgres::PostgresServer;
 pub use redis::RedisServer;
-pub use registry::RegistryServer;
+pub use registry::{AccessLine, RegistryServer};

@@ -48,7 +48,7 @@ fn blob(dir: &Path, bytes: &[u8]) -> (String, u64) {
     (format!("sha256:{hex}"), bytes.len() as u64)
 }
 
-fn hex_digest(bytes: &[u8]) -> String {
+pub(crate) fn hex_digest(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -56,7 +56,7 @@ fn hex_digest(bytes: &[u8]) -> String {
 }
 
 /// A one-file tar archive (`/hello` holding `text`).
-fn layer_tar(text: &str) -> Vec<u8> {
+pub(crate) fn layer_tar(text: &str) -> Vec<u8> {
     let data = text.as_bytes();
     let mut header = [0u8; 512];
     header[..5].copy_from_slice(b"hello");
@@ -167,13 +167,17 @@ impl RegistryServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let platforms: Vec<Platform> = platforms.iter().map(|p| Platform::parse(p)).collect();
         let built = write_layout(dir.path(), &format!("{repository}:{tag}"), &platforms);
-        let out = Command::new(skopeo)
-            .args([
-                "copy",
-                "--all",
-                "--preserve-digests",
-                "--dest-tls-verify=false",
-            ])
+        let mut cmd = Command::new(skopeo);
+        cmd.args([
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+        ]);
+        if let Some((user, password)) = self.credentials() {
+            cmd.arg(format!("--dest-creds={user}:{password}"));
+        }
+        let out = cmd
             .arg(format!("oci:{}:latest", dir.path().display()))
             .arg(format!("docker://{}/{repository}:{tag}", self.host()))
             .output()
