@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::config::{Config, PackageStore as PackagesUrl};
 use crate::hydrator::custom_params::CustomParams;
 use crate::hydrator::database_update::DatabaseUpdate;
-use crate::hydrator::image_analysis::{ImageAnalysis, ImageAnalyzer};
+use crate::hydrator::image_analysis::ImageAnalysis;
 use crate::hydrator::rendered_chart::RenderedChart;
 use crate::hydrator::source_chart::SourceChart;
 use crate::hydrator::worker::{Hydrator, WorkerConfig};
@@ -21,6 +21,8 @@ use crate::hydrator::{Pipeline, Step};
 use crate::index::RepoIndexes;
 use crate::metrics::RepoMetrics;
 use crate::packages::{PackageStore, PackageStoreError};
+use crate::registry::cache::StoreImageCache;
+use crate::registry::{Analyzer, RegistryConfig};
 use crate::state::AppState;
 use crate::store::{self, RepoStore, StoreError};
 
@@ -76,7 +78,10 @@ impl App {
             .user_agent(concat!("chart-repo/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StartupError::Http(e.to_string()))?;
-        let analyzer = crate::hydrator::image_analysis::analyzer(&config);
+        let cache = Arc::new(StoreImageCache(store.clone()));
+        let analyzer = Analyzer::new(RegistryConfig::from(&config), cache)
+            .map_err(|e| StartupError::Http(e.to_string()))?;
+        let analyzer = Arc::new(analyzer);
         let pipeline = Pipeline::new(
             steps(&store, &packages, &indexes, http, analyzer),
             repo_metrics.clone(),
@@ -165,7 +170,7 @@ fn steps(
     packages: &PackageStore,
     indexes: &Arc<RepoIndexes>,
     http: reqwest::Client,
-    analyzer: Arc<dyn ImageAnalyzer>,
+    analyzer: Arc<Analyzer>,
 ) -> Vec<Box<dyn Step>> {
     vec![
         Box::new(SourceChart::new(
@@ -176,7 +181,7 @@ fn steps(
         )),
         Box::new(RenderedChart),
         Box::new(CustomParams),
-        Box::new(ImageAnalysis::new(analyzer)),
+        Box::new(ImageAnalysis::new(analyzer, store.clone())),
         Box::new(DatabaseUpdate::new(
             store.clone(),
             packages.clone(),

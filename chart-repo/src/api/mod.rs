@@ -6,6 +6,7 @@ mod apps;
 mod changes;
 pub mod error;
 pub mod helm;
+mod images;
 mod settings;
 mod status;
 mod sync;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(apps::routes())
         .merge(settings::routes())
         .merge(status::routes())
+        .merge(images::routes())
         .merge(upload::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()

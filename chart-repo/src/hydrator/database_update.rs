@@ -33,7 +33,12 @@ pub fn payload(job: &Hydration, now: i64) -> Result<SyncAppPayload, String> {
     let images: serde_json::Map<String, Value> = job
         .images
         .iter()
-        .map(|i| (i.name.clone(), i.info.clone()))
+        .map(|i| {
+            (
+                i.name.clone(),
+                serde_json::to_value(i).unwrap_or(Value::Null),
+            )
+        })
         .collect();
     let pending = &job.request.app_info_latest_pending_data;
     Ok(SyncAppPayload {

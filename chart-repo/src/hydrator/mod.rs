@@ -110,7 +110,7 @@ pub struct Hydration {
     /// Steps 2 and 3.
     pub rendered: Option<RenderedApp>,
     /// Step 4: the analysed images, in the order they were found.
-    pub images: Vec<image_analysis::AnalyzedImage>,
+    pub images: Vec<market_model::ImageInfo>,
     pub support_arch: Vec<String>,
     pub arch_warnings: Vec<String>,
     /// The job and lease this hydration runs under (DatabaseUpdate commits with it).

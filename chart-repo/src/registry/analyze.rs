@@ -58,8 +58,10 @@ impl Analyzer {
 
     /// Analyses many images, `concurrency` at a time, in the order given.
     pub async fn analyze_all(&self, images: &[ImageRef]) -> Vec<ImageInfo> {
-        stream::iter(images)
-            .map(|image| self.analyze(image))
+        // The futures are made up front (lazily polled by `buffered`): a `map` closure over
+        // borrowed references would not be `Send` for every lifetime, which async traits need.
+        let futures: Vec<_> = images.iter().map(|image| self.analyze(image)).collect();
+        stream::iter(futures)
             .buffered(self.config.concurrency.max(1))
             .collect()
             .await

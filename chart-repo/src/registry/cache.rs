@@ -74,3 +74,39 @@ impl ImageCache for MemoryImageCache {
         Ok(())
     }
 }
+
+/// The durable [`ImageCache`]: the store's image cache, so a restart does not ask the
+/// registries again.
+pub struct StoreImageCache(pub std::sync::Arc<dyn crate::store::RepoStore>);
+
+#[async_trait::async_trait]
+impl ImageCache for StoreImageCache {
+    async fn get(&self, reference: &str) -> Result<Option<CachedImage>, CacheError> {
+        let Some(stored) = self
+            .0
+            .image_cache_get(reference)
+            .await
+            .map_err(|e| CacheError(Box::new(e)))?
+        else {
+            return Ok(None);
+        };
+        let info = serde_json::from_value(stored.info).map_err(|e| CacheError(Box::new(e)))?;
+        Ok(Some(CachedImage {
+            digest: stored.digest,
+            info,
+            fetched_at: stored.fetched_at,
+        }))
+    }
+
+    async fn put(&self, reference: &str, entry: &CachedImage) -> Result<(), CacheError> {
+        let stored = crate::store::CachedImage {
+            digest: entry.digest.clone(),
+            info: serde_json::to_value(&entry.info).map_err(|e| CacheError(Box::new(e)))?,
+            fetched_at: entry.fetched_at,
+        };
+        self.0
+            .image_cache_put(reference, &stored)
+            .await
+            .map_err(|e| CacheError(Box::new(e)))
+    }
+}

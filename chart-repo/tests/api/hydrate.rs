@@ -113,3 +113,77 @@ async fn a_chart_the_source_does_not_have_fails_with_its_step() {
     assert_eq!(change["type"], "app_render_failed", "{feed}");
     assert_eq!(change["failure_step"], "source_chart");
 }
+
+#[tokio::test]
+async fn images_are_analysed_through_the_mirror_and_remembered_in_the_store() {
+    use chart_repo::config::RegistryAllow;
+    use test_harness::RegistryServer;
+    let registry = tokio::task::spawn_blocking(|| {
+        let r = RegistryServer::start();
+        r.upload_single_arch("beclab/aboveos-busybox", "1.37.0", "busybox");
+        r.upload_single_arch("beclab/aboveos-ghost", "6.0.5-alpine", "ghost");
+        r
+    })
+    .await
+    .unwrap();
+    let host = registry.host();
+    let source = serve_source(olares_catalog()).await;
+    let repo = spawn_repo(|config, _| {
+        config.registry_allow = RegistryAllow::Hosts(vec![host.clone()]);
+        config
+            .registry_mirrors
+            .insert("docker.io".into(), host.clone());
+    })
+    .await;
+    repo.put_remote_source(&source.base).await;
+    let ghost = entry(&source, "ghost").await;
+    let (_, body) = repo.sync(&sync_request(&ghost, "alice", "alice")).await;
+    let payload = &body["data"]["app_data"];
+    let images = payload["image_analysis"]["images"].as_object().unwrap();
+    assert_eq!(images.len(), 2, "{payload}");
+    for (name, info) in images {
+        assert_eq!(info["status"], "analyzed", "{name}: {info}");
+        assert_eq!(
+            info["platforms"][0]["architecture"], "amd64",
+            "{name}: {info}"
+        );
+    }
+    // ghost declares amd64 and arm64; the images offer amd64 only.
+    assert_eq!(
+        payload["app_simple_info"]["support_arch"],
+        serde_json::json!(["amd64", "arm64"])
+    );
+    let warnings = payload["arch_warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("arm64")),
+        "{payload}"
+    );
+
+    let (_, feed) = repo.get_json(&repo.api("/state-changes?after_id=0")).await;
+    let updated: Vec<&str> = feed["data"]["state_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "image_info_updated")
+        .map(|c| c["image_data"]["image_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(updated.len(), 2, "{feed}");
+    let (status, image) = repo
+        .get_json(&repo.api("/images?imageName=beclab/aboveos-ghost:6.0.5-alpine"))
+        .await;
+    assert_eq!(status, 200, "{image}");
+    assert_eq!(
+        image["data"]["image_info"]["name"],
+        "docker.io/beclab/aboveos-ghost:6.0.5-alpine"
+    );
+
+    // Another user's hydration finds the analyses in the store: no registry request.
+    let asked = registry.access_log().len();
+    let (_, bob) = repo.sync(&sync_request(&ghost, "bob", "alice")).await;
+    assert_eq!(bob["data"]["status"], "new", "{bob}");
+    assert_eq!(registry.access_log().len(), asked, "the cache answered");
+    let (status, _) = repo.get_json(&repo.api("/images?imageName=nginx")).await;
+    assert_eq!(status, 404);
+}
