@@ -4,11 +4,14 @@
 
 mod boot;
 mod harness;
+mod helm_repo;
 mod hydrate;
 mod hydrate_render;
 mod images;
 mod index;
 mod package;
+mod partition;
+mod profiles;
 mod render_corpus;
 mod render_diff;
 mod store;
