@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{delete, get, post};
 use market_model::{Envelope, SourceId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::{ApiError, Json};
+use super::error::{ApiError, Json, Query};
 use crate::repo;
 use crate::state::AppState;
 

@@ -80,7 +80,7 @@ fn serve_index(state: &AppState, user: &str, source: &SourceId, headers: &Header
     } else {
         served.etag.clone()
     };
-    let mut response = if not_modified(headers, &etag, Some(served.last_modified)) {
+    let mut response = if not_modified(headers, &etag, Some(served.held_since())) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if gzip {
         let mut r = Body::from(bytes_of(served.gzip())).into_response();
@@ -159,7 +159,12 @@ async fn serve_chart(
         tracing::warn!(error = %e, "could not record a download");
     }
     let total = bytes.len() as u64;
-    let mut response = match range_of(headers, total) {
+    let range = if if_range_holds(headers, &etag) {
+        range_of(headers, total)
+    } else {
+        Range::Full
+    };
+    let mut response = match range {
         Range::Full => Body::from(bytes).into_response(),
         Range::Part(start, end) => {
             let part = bytes[start as usize..=end as usize].to_vec();
@@ -242,6 +247,15 @@ fn range_of(headers: &HeaderMap, total: u64) -> Range {
     }
 }
 
+/// `If-Range` (RFC 9110 §13.1.5): the range applies only when the client's validator is
+/// this package's strong ETag; otherwise (another ETag, or a date, which packages do not
+/// carry) the client gets the whole current body instead of a splice of two packages.
+fn if_range_holds(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag))
+}
+
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
@@ -256,8 +270,9 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-/// `If-None-Match` decides when present; otherwise `If-Modified-Since` (RFC 9110 §13.2.2).
-fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) -> bool {
+/// `If-None-Match` decides when present; otherwise `If-Modified-Since` (RFC 9110 §13.2.2),
+/// which holds from `held_since` on (see `ServedIndex::held_since`).
+fn not_modified(headers: &HeaderMap, etag: &str, held_since: Option<DateTime<Utc>>) -> bool {
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -271,7 +286,7 @@ fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok());
-    matches!((since, last_modified), (Some(since), Some(lm)) if lm <= since)
+    matches!((since, held_since), (Some(since), Some(held)) if held <= since)
 }
 
 fn set_validators(h: &mut HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) {
@@ -324,6 +339,18 @@ mod tests {
         assert_eq!(r("bytes=0-1,5-6"), "full");
         assert_eq!(r("items=0-1"), "full");
         assert_eq!(r("bytes=9-2"), "full");
+    }
+
+    #[test]
+    fn if_range_needs_the_strong_etag() {
+        assert!(if_range_holds(&HeaderMap::new(), "\"d\""));
+        assert!(if_range_holds(&with(header::IF_RANGE, "\"d\""), "\"d\""));
+        assert!(!if_range_holds(&with(header::IF_RANGE, "\"e\""), "\"d\""));
+        assert!(!if_range_holds(&with(header::IF_RANGE, "W/\"d\""), "\"d\""));
+        assert!(!if_range_holds(
+            &with(header::IF_RANGE, "Mon, 23 Nov 2026 10:00:00 GMT"),
+            "\"d\""
+        ));
     }
 
     #[test]

@@ -221,7 +221,7 @@ async fn static_index_passes_app_service_rules() {
             .get(&wanted.name, &wanted.version)
             .unwrap_or_else(|| panic!("{} {} not in the index", wanted.name, wanted.version));
         let relative = format!("charts/{}-{}.tgz", wanted.name, wanted.version);
-        assert_eq!(e.urls, [relative.clone()]);
+        assert_eq!(e.urls, std::slice::from_ref(&relative));
         let url = resolve(&index_url, &relative);
         assert_eq!(url, format!("{}/{relative}", repo.url));
         let package = repo
@@ -259,7 +259,7 @@ async fn static_index_passes_app_service_rules() {
 
 #[tokio::test]
 async fn the_index_has_validators_304s_and_gzip() {
-    let (_source, repo, _) = hydrated(&APPS[..1]).await;
+    let (source, repo, _) = hydrated(&APPS[..1]).await;
     let first = repo
         .helm_get("/static-index.yaml", "alice")
         .send()
@@ -284,13 +284,38 @@ async fn the_index_has_validators_304s_and_gzip() {
     assert_eq!(again.headers()["etag"], etag.as_str());
     assert!(again.bytes().await.unwrap().is_empty());
 
-    let since = repo
+    // If-Modified-Since: a date after the last change is a 304, one before it a 200. (The
+    // Last-Modified second itself is a 304 only when no earlier state shares that second,
+    // which depends on timing: see `ServedIndex::held_since`.)
+    let lm = chrono::DateTime::parse_from_rfc2822(&last_modified).unwrap();
+    let http_date = |d: chrono::DateTime<chrono::FixedOffset>| {
+        d.to_utc().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    };
+    for (date, want) in [
+        (lm + chrono::Duration::seconds(1), 304),
+        (lm + chrono::Duration::days(1), 304),
+        (lm - chrono::Duration::seconds(1), 200),
+    ] {
+        let since = repo
+            .helm_get("/static-index.yaml", "alice")
+            .header("If-Modified-Since", http_date(date))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(since.status(), want, "If-Modified-Since {date}");
+    }
+    // If-None-Match decides when both are sent.
+    let both = repo
         .helm_get("/static-index.yaml", "alice")
-        .header("If-Modified-Since", &last_modified)
+        .header("If-None-Match", "\"something-else\"")
+        .header(
+            "If-Modified-Since",
+            http_date(lm + chrono::Duration::days(1)),
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(since.status(), 304);
+    assert_eq!(both.status(), 200);
 
     let stale = repo
         .helm_get("/static-index.yaml", "alice")
@@ -322,6 +347,23 @@ async fn the_index_has_validators_304s_and_gzip() {
         .await
         .unwrap();
     assert_eq!(gz_again.status(), 304);
+
+    // Another change, likely within the same second: the old validators no longer hold,
+    // not even the old Last-Modified when the change falls within its second.
+    repo.hydrate(&source, &["filebrowser"], "alice", "alice")
+        .await;
+    for (name, value) in [
+        ("If-None-Match", etag.as_str()),
+        ("If-Modified-Since", last_modified.as_str()),
+    ] {
+        let changed = repo
+            .helm_get("/static-index.yaml", "alice")
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), 200, "{name}: {value}");
+    }
 }
 
 #[tokio::test]
@@ -373,6 +415,31 @@ async fn packages_have_a_strong_etag_ranges_and_304s() {
         beyond.headers()["content-range"],
         format!("bytes */{}", bytes.len()).as_str()
     );
+
+    // If-Range: a resumed download of the same package gets the part; one of another
+    // package (a stale validator) gets the whole new body, never a splice of two.
+    let resumed = repo
+        .helm_get(&path, "alice")
+        .header("Range", "bytes=100-")
+        .header("If-Range", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 206);
+    assert_eq!(resumed.bytes().await.unwrap(), bytes.slice(100..));
+    let stale = repo
+        .helm_get(&path, "alice")
+        .header("Range", "bytes=100-")
+        .header("If-Range", "\"0000\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.status(),
+        200,
+        "If-Range with a stale ETag must send it all"
+    );
+    assert_eq!(stale.bytes().await.unwrap(), bytes);
 
     let cached = repo
         .helm_get(&path, "alice")

@@ -241,7 +241,11 @@ async fn every_control_endpoint_answers_only_for_the_user_it_names() {
     let (status, alice_history) = history(&repo, "alice").await;
     assert_eq!(status, 200);
     assert_eq!(alice_history["data"]["version"], ollama.as_str());
-    assert_eq!(history(&repo, "bob").await.0, 404, "bob sees alice's download");
+    assert_eq!(
+        history(&repo, "bob").await.0,
+        404,
+        "bob sees alice's download"
+    );
 
     // DELETE /apps/{source}/ollama?user=bob removes bob's only.
     let (_, feed) = repo
@@ -342,6 +346,25 @@ async fn every_control_endpoint_answers_only_for_the_user_it_names() {
         3,
         "{status}"
     );
+}
+
+#[tokio::test]
+async fn history_without_its_parameters_is_an_enveloped_400() {
+    let repo = spawn_repo(|_, _| {}).await;
+    for query in ["", "?user=bob", "?app_name=ollama"] {
+        let res = repo
+            .client
+            .get(repo.api(&format!("/app/version-for-download-history{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{query}");
+        let text = res.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{query}: not the JSON envelope ({e}): {text}"));
+        assert_eq!(body["success"], false, "{body}");
+        assert_eq!(body["code"], "bad_request", "{body}");
+    }
 }
 
 #[tokio::test]
