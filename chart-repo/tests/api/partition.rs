@@ -450,3 +450,90 @@ async fn the_api_token_guards_the_control_api_and_not_the_helm_endpoints() {
         .unwrap();
     assert_eq!(health.status(), 200);
 }
+
+#[tokio::test]
+async fn the_admin_market_names_decides_each_render() {
+    let source = serve_source(olares_catalog()).await;
+    let repo = spawn_repo(|_, _| {}).await;
+    repo.put_remote_source(&source.base).await;
+    let ollama = crate::harness::entry(&source, "ollama").await;
+    let sync = |user: &str, admin: &str| crate::harness::sync_request(&ollama, user, admin);
+
+    let (_, as_admin) = repo.sync(&sync("alice", "alice")).await;
+    assert_eq!(as_admin["data"]["status"], "new", "{as_admin}");
+    let digest = |v: &Value| v["data"]["app_data"]["package_digest"].clone();
+    // Market now says carol is the admin: alice's ollama renders as a normal user's.
+    let (_, demoted) = repo.sync(&sync("alice", "carol")).await;
+    assert_eq!(demoted["data"]["status"], "updated", "{demoted}");
+    assert_ne!(
+        demoted["data"]["app_data"]["raw_data_ex"],
+        as_admin["data"]["app_data"]["raw_data_ex"]
+    );
+    assert_ne!(digest(&demoted), digest(&as_admin));
+    let index = index_of(&repo, "alice").await;
+    let e = index.get("ollama", &ollama.version).unwrap();
+    assert_eq!(Value::String(e.digest.clone()), digest(&demoted));
+
+    // Two users at once, and the same user twice at once: each gets their own render, the
+    // duplicate joins the first.
+    let (b1, b2, d) = (sync("bob", "bob"), sync("bob", "bob"), sync("dave", "bob"));
+    let (bob, bob_again, dave) = tokio::join!(repo.sync(&b1), repo.sync(&b2), repo.sync(&d));
+    for (_, body) in [&bob, &bob_again, &dave] {
+        assert_eq!(body["success"], true, "{body}");
+    }
+    assert_eq!(digest(&bob.1), digest(&bob_again.1));
+    let mut statuses = [
+        bob.1["data"]["status"].as_str().unwrap(),
+        bob_again.1["data"]["status"].as_str().unwrap(),
+    ];
+    statuses.sort_unstable();
+    assert!(
+        statuses == ["existing", "new"] || statuses == ["new", "new"],
+        "{statuses:?}"
+    );
+    assert_ne!(
+        digest(&bob.1),
+        digest(&dave.1),
+        "bob is the admin, dave is not"
+    );
+    assert_eq!(
+        digest(&dave.1),
+        digest(&demoted),
+        "two normal users render alike"
+    );
+    for user in ["bob", "dave"] {
+        let index = index_of(&repo, user).await;
+        assert_eq!(index.len(), 1, "{user}");
+    }
+}
+
+#[tokio::test]
+async fn a_sync_naming_an_unsafe_user_is_refused() {
+    let source = serve_source(olares_catalog()).await;
+    let repo = spawn_repo(|_, _| {}).await;
+    repo.put_remote_source(&source.base).await;
+    let ghost = crate::harness::entry(&source, "ghost").await;
+    for user in ["", "../alice", "a/b", "..", "al ice"] {
+        let (status, body) = repo
+            .sync(&crate::harness::sync_request(&ghost, user, "alice"))
+            .await;
+        assert_eq!(status, 400, "{user:?}: {body}");
+        assert_eq!(body["success"], false, "{body}");
+    }
+    // The app's name and version name its package on disk too.
+    for (name, version) in [("../ghost", "1.0.15"), ("ghost", "1.0.15/../../x")] {
+        let mut bad = ghost.clone();
+        bad.name = name.into();
+        bad.version = version.into();
+        let (status, body) = repo
+            .sync(&crate::harness::sync_request(&bad, "alice", "alice"))
+            .await;
+        assert_eq!(status, 400, "{name} {version}: {body}");
+    }
+    let (_, status) = repo.get_json(&repo.api("/status?include=tasks")).await;
+    assert_eq!(
+        status["data"]["tasks"]["queue"],
+        json!({ "pending": 0, "leased": 0, "done": 0, "failed": 0 }),
+        "nothing was queued: {status}"
+    );
+}
