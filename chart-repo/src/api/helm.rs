@@ -54,9 +54,22 @@ fn parse_source(raw: &str) -> Result<SourceId, ApiError> {
     SourceId::parse(raw).map_err(|e| ApiError::BadRequest(format!("source: {e}")))
 }
 
-async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let (user, source) = repo_of(&headers)?;
-    Ok(serve_index(&state, &user, &source, &headers))
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    chosen_by_headers(
+        repo_of(&headers).map(|(user, source)| serve_index(&state, &user, &source, &headers)),
+    )
+}
+
+/// A response chosen by `X-Market-User`/`X-Market-Source` says so in `Vary`, so no HTTP
+/// cache between us and a client hands one user's index or package to another (their
+/// 404s included).
+fn chosen_by_headers(result: Result<Response, ApiError>) -> Response {
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    response.headers_mut().append(
+        header::VARY,
+        HeaderValue::from_static("X-Market-User, X-Market-Source"),
+    );
+    response
 }
 
 async fn user_index(
@@ -104,9 +117,12 @@ async fn chart(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(file): Path<String>,
-) -> Result<Response, ApiError> {
-    let (user, source) = repo_of(&headers)?;
-    serve_chart(&state, &user, &source, &file, &headers).await
+) -> Response {
+    let result = match repo_of(&headers) {
+        Ok((user, source)) => serve_chart(&state, &user, &source, &file, &headers).await,
+        Err(e) => Err(e),
+    };
+    chosen_by_headers(result)
 }
 
 async fn user_chart(
@@ -197,9 +213,13 @@ async fn versions(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let (user, source) = repo_of(&headers)?;
-    let versions = state.indexes.versions(&user, source.as_str(), &name);
+) -> Response {
+    chosen_by_headers(chart_versions(&state, &headers, &name))
+}
+
+fn chart_versions(state: &AppState, headers: &HeaderMap, name: &str) -> Result<Response, ApiError> {
+    let (user, source) = repo_of(headers)?;
+    let versions = state.indexes.versions(&user, source.as_str(), name);
     if versions.is_empty() {
         return Err(ApiError::NotFound(format!(
             "{user} has no chart {name} in {source}"
@@ -207,7 +227,8 @@ async fn versions(
     }
     Ok(axum::Json(
         json!({ "chart_name": name, "total_count": versions.len(), "versions": versions }),
-    ))
+    )
+    .into_response())
 }
 
 enum Range {

@@ -163,6 +163,49 @@ async fn every_helm_endpoint_answers_only_for_the_user_it_names() {
         versions("alice", "filebrowser").await.unwrap().status(),
         200
     );
+    // Responses chosen by the headers say so, so no HTTP cache mixes the users up.
+    let vary = |res: &reqwest::Response| {
+        res.headers()
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let index = repo
+        .helm_get("/static-index.yaml", "bob")
+        .send()
+        .await
+        .unwrap();
+    let etag = index.headers()["etag"].clone();
+    let mut checked = vec![index];
+    checked.push(
+        repo.helm_get("/index.yaml", "bob")
+            .header("If-None-Match", etag)
+            .send()
+            .await
+            .unwrap(),
+    );
+    for path in [
+        format!("/charts/{file}"),
+        format!("/charts/{fb_file}"),
+        "/api/v1/charts/ollama/versions".to_owned(),
+        "/api/v1/charts/filebrowser/versions".to_owned(),
+    ] {
+        checked.push(repo.helm_get(&path, "bob").send().await.unwrap());
+    }
+    let statuses: Vec<u16> = checked.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses, [200, 304, 200, 404, 200, 404]);
+    for res in &checked {
+        let vary = vary(res);
+        assert!(
+            vary.contains("X-Market-User") && vary.contains("X-Market-Source"),
+            "{}: Vary {vary:?}",
+            res.url()
+        );
+    }
+    assert!(vary(&checked[0]).contains("Accept-Encoding"));
+
     // Another source of bob's is empty, not alice's.
     let other = repo
         .client
@@ -246,6 +289,26 @@ async fn every_control_endpoint_answers_only_for_the_user_it_names() {
         404,
         "bob sees alice's download"
     );
+
+    // An empty user is refused, not read as "every user".
+    let res = repo
+        .client
+        .delete(repo.api(&format!("/apps/{SOURCE}/ollama?user=")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = repo
+        .client
+        .delete(repo.api("/local-apps/delete"))
+        .header("X-Bfl-User", "")
+        .json(&json!({ "app_name": "ollama", "app_version": "", "source_id": SOURCE }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(index_of(&repo, "bob").await.has("ollama", &ollama));
+    assert!(index_of(&repo, "alice").await.has("ollama", &ollama));
 
     // DELETE /apps/{source}/ollama?user=bob removes bob's only.
     let (_, feed) = repo
