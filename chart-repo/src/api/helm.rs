@@ -9,7 +9,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
@@ -115,11 +115,12 @@ fn serve_index(state: &AppState, user: &str, source: &SourceId, headers: &Header
 
 async fn chart(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {
     let result = match repo_of(&headers) {
-        Ok((user, source)) => serve_chart(&state, &user, &source, &file, &headers).await,
+        Ok((user, source)) => serve_chart(&state, &method, &user, &source, &file, &headers).await,
         Err(e) => Err(e),
     };
     chosen_by_headers(result)
@@ -127,14 +128,19 @@ async fn chart(
 
 async fn user_chart(
     State(state): State<AppState>,
+    method: Method,
     Path((user, source, file)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve_chart(&state, &user, &parse_source(&source)?, &file, &headers).await
+    let source = parse_source(&source)?;
+    serve_chart(&state, &method, &user, &source, &file, &headers).await
 }
 
+/// A package, whole or a range. A GET is recorded as the user's download; a HEAD (a
+/// client checking the package) is not.
 async fn serve_chart(
     state: &AppState,
+    method: &Method,
     user: &str,
     source: &SourceId,
     file: &str,
@@ -167,10 +173,11 @@ async fn serve_chart(
         source: source.clone(),
         at: Utc::now(),
     };
-    if let Err(e) = state
-        .store
-        .record_download(user, &key.name, &download)
-        .await
+    if method != Method::HEAD
+        && let Err(e) = state
+            .store
+            .record_download(user, &key.name, &download)
+            .await
     {
         tracing::warn!(error = %e, "could not record a download");
     }

@@ -279,6 +279,21 @@ async fn every_control_endpoint_answers_only_for_the_user_it_names() {
 
     // Download history: alice downloads, bob has none.
     assert_eq!(history(&repo, "alice").await.0, 404);
+    // A HEAD checks the package; it is not a download.
+    let head = repo
+        .client
+        .head(format!("{}/charts/ollama-{ollama}.tgz", repo.url))
+        .header("X-Market-User", "alice")
+        .header("X-Market-Source", SOURCE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        history(&repo, "alice").await.0,
+        404,
+        "a HEAD counted as a download"
+    );
     let file = format!("ollama-{ollama}.tgz");
     assert_eq!(package(&repo, "alice", &file).await.0, 200);
     let (status, alice_history) = history(&repo, "alice").await;

@@ -141,23 +141,20 @@ async fn hydration_flow_on_the_redis_profile() {
     hydration_flow(&repo).await;
 }
 
-#[tokio::test]
-async fn a_restart_on_redis_serves_the_same_index_from_the_store() {
-    let redis = redis().await;
-    let first = spawn_on_redis(&redis).await;
+/// A second process over the same store and package folder (a restart, or a replica)
+/// serves the same index and packages, rebuilt from the store's records.
+async fn restart_serves_the_same_index(first: &TestRepo, store: StoreUrl) {
     let source = serve_source(olares_catalog()).await;
     first.put_remote_source(&source.base).await;
     let ghost = first
         .hydrate(&source, &["ghost"], "alice", "alice")
         .await
         .remove(0);
-    let before = index_of(&first, "alice").await;
+    let before = index_of(first, "alice").await;
 
-    // A second process over the same Redis and package folder (a restart, or a replica).
-    let url = redis.url();
     let packages = first.data_dir().join("packages");
     let second = spawn_repo(move |config, _| {
-        config.store = StoreUrl::parse(&url).unwrap();
+        config.store = store;
         config.packages = PackageStore::Dir(packages);
     })
     .await;
@@ -168,6 +165,8 @@ async fn a_restart_on_redis_serves_the_same_index_from_the_store() {
     );
     assert_eq!(a.digest, b.digest);
     assert_eq!(a.urls, b.urls);
+    assert_eq!(a.metadata, b.metadata);
+    assert!(index_of(&second, "bob").await.is_empty());
     let res = second
         .helm_get(&format!("/charts/ghost-{}.tgz", ghost.version), "alice")
         .send()
@@ -178,6 +177,20 @@ async fn a_restart_on_redis_serves_the_same_index_from_the_store() {
         hex::encode(Sha256::digest(res.bytes().await.unwrap())),
         a.digest
     );
+}
+
+#[tokio::test]
+async fn a_restart_on_the_embedded_profile_serves_the_same_index() {
+    let first = spawn_repo(|_, _| {}).await;
+    let db = StoreUrl::Sqlite(first.data_dir().join("chart-repo.db"));
+    restart_serves_the_same_index(&first, db).await;
+}
+
+#[tokio::test]
+async fn a_restart_on_the_redis_profile_serves_the_same_index() {
+    let redis = redis().await;
+    let first = spawn_on_redis(&redis).await;
+    restart_serves_the_same_index(&first, StoreUrl::parse(&redis.url()).unwrap()).await;
 }
 
 /// Cursor and limit validation; the limit is clamped, not refused.
