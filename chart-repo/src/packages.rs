@@ -34,6 +34,15 @@ impl RenderedKey {
     pub fn file_name(&self) -> String {
         format!("{}-{}.tgz", self.name, self.version)
     }
+
+    /// Whether every part can name a stored package (one path component each).
+    pub fn check(&self) -> Result<(), PackageStoreError> {
+        component("user", &self.user)?;
+        component("source", &self.source)?;
+        component("name", &self.name)?;
+        component("version", &self.version)?;
+        component("file", &self.file_name())
+    }
 }
 
 /// A folder of packages.
@@ -89,11 +98,7 @@ impl PackageStore {
 
     /// The path of a user's rendered package (for streaming it from disk).
     pub fn rendered_path(&self, key: &RenderedKey) -> Result<PathBuf, PackageStoreError> {
-        component("user", &key.user)?;
-        component("source", &key.source)?;
-        component("name", &key.name)?;
-        component("version", &key.version)?;
-        component("file", &key.file_name())?;
+        key.check()?;
         Ok(self
             .root
             .join("rendered")

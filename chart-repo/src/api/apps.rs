@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{delete, get, post};
 use market_model::{Envelope, SourceId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::{ApiError, Json};
+use super::error::{ApiError, Json, Query};
 use crate::repo;
 use crate::state::AppState;
 
@@ -40,7 +40,13 @@ async fn remove_app(
     Query(q): Query<UserQuery>,
 ) -> Result<axum::Json<Envelope<Value>>, ApiError> {
     let source = source_id(&source)?;
-    let user = q.user.filter(|u| !u.is_empty());
+    // Absent means every user; present but empty is a caller's bug, not "everyone".
+    if q.user.as_deref() == Some("") {
+        return Err(ApiError::BadRequest(
+            "user is empty; leave it out to remove the app for every user".into(),
+        ));
+    }
+    let user = q.user;
     let removed = repo::remove_app(
         &state.store,
         &state.indexes,
@@ -141,10 +147,16 @@ async fn delete_local(
     Json(req): Json<DeleteLocal>,
 ) -> Result<axum::Json<Envelope<Value>>, ApiError> {
     let source = source_id(&req.source_id)?;
-    let user = headers
-        .get("x-bfl-user")
-        .and_then(|v| v.to_str().ok())
-        .filter(|u| !u.is_empty());
+    let user = match headers.get("x-bfl-user").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(u)) if !u.is_empty() => Some(u),
+        // Present but empty or unreadable is a caller's bug, not "every user".
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "X-Bfl-User is empty; leave it out to delete the app for every user".into(),
+            ));
+        }
+    };
     if !req.app_version.is_empty() {
         let users = match user {
             Some(u) => vec![u.to_owned()],

@@ -3,7 +3,7 @@
 //! resyncs instead of silently skipping changes.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -11,7 +11,7 @@ use market_model::state_change::STATE_CHANGES_MAX_LIMIT;
 use market_model::{Envelope, ErrorBody};
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, Query};
 use crate::state::AppState;
 
 /// The page size when `limit` is not given.
@@ -30,9 +30,8 @@ pub fn routes() -> Router<AppState> {
 
 async fn state_changes(
     State(state): State<AppState>,
-    query: Result<Query<Cursor>, axum::extract::rejection::QueryRejection>,
+    Query(cursor): Query<Cursor>,
 ) -> Result<Response, ApiError> {
-    let Query(cursor) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if cursor.after_id < 0 {
         return Err(ApiError::BadRequest("after_id must be 0 or more".into()));
     }

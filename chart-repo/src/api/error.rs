@@ -2,8 +2,8 @@
 //! code, and the body is the Olares envelope with the code beside the message
 //! (STYLE.md §4). Internal details are logged once here and never sent.
 
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use market_model::ErrorBody;
@@ -76,6 +76,18 @@ pub struct Json<T>(pub T);
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+/// `axum::extract::Query` whose rejections are [`ApiError`]s (a 400 in the envelope, not
+/// axum's plain text).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
         Self::BadRequest(rejection.body_text())
     }
 }

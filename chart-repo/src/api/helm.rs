@@ -9,7 +9,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
@@ -54,9 +54,22 @@ fn parse_source(raw: &str) -> Result<SourceId, ApiError> {
     SourceId::parse(raw).map_err(|e| ApiError::BadRequest(format!("source: {e}")))
 }
 
-async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let (user, source) = repo_of(&headers)?;
-    Ok(serve_index(&state, &user, &source, &headers))
+async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    chosen_by_headers(
+        repo_of(&headers).map(|(user, source)| serve_index(&state, &user, &source, &headers)),
+    )
+}
+
+/// A response chosen by `X-Market-User`/`X-Market-Source` says so in `Vary`, so no HTTP
+/// cache between us and a client hands one user's index or package to another (their
+/// 404s included).
+fn chosen_by_headers(result: Result<Response, ApiError>) -> Response {
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    response.headers_mut().append(
+        header::VARY,
+        HeaderValue::from_static("X-Market-User, X-Market-Source"),
+    );
+    response
 }
 
 async fn user_index(
@@ -80,7 +93,7 @@ fn serve_index(state: &AppState, user: &str, source: &SourceId, headers: &Header
     } else {
         served.etag.clone()
     };
-    let mut response = if not_modified(headers, &etag, Some(served.last_modified)) {
+    let mut response = if not_modified(headers, &etag, Some(served.held_since())) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if gzip {
         let mut r = Body::from(bytes_of(served.gzip())).into_response();
@@ -102,23 +115,32 @@ fn serve_index(state: &AppState, user: &str, source: &SourceId, headers: &Header
 
 async fn chart(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     Path(file): Path<String>,
-) -> Result<Response, ApiError> {
-    let (user, source) = repo_of(&headers)?;
-    serve_chart(&state, &user, &source, &file, &headers).await
+) -> Response {
+    let result = match repo_of(&headers) {
+        Ok((user, source)) => serve_chart(&state, &method, &user, &source, &file, &headers).await,
+        Err(e) => Err(e),
+    };
+    chosen_by_headers(result)
 }
 
 async fn user_chart(
     State(state): State<AppState>,
+    method: Method,
     Path((user, source, file)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve_chart(&state, &user, &parse_source(&source)?, &file, &headers).await
+    let source = parse_source(&source)?;
+    serve_chart(&state, &method, &user, &source, &file, &headers).await
 }
 
+/// A package, whole or a range. A GET is recorded as the user's download; a HEAD (a
+/// client checking the package) is not.
 async fn serve_chart(
     state: &AppState,
+    method: &Method,
     user: &str,
     source: &SourceId,
     file: &str,
@@ -151,15 +173,21 @@ async fn serve_chart(
         source: source.clone(),
         at: Utc::now(),
     };
-    if let Err(e) = state
-        .store
-        .record_download(user, &key.name, &download)
-        .await
+    if method != Method::HEAD
+        && let Err(e) = state
+            .store
+            .record_download(user, &key.name, &download)
+            .await
     {
         tracing::warn!(error = %e, "could not record a download");
     }
     let total = bytes.len() as u64;
-    let mut response = match range_of(headers, total) {
+    let range = if if_range_holds(headers, &etag) {
+        range_of(headers, total)
+    } else {
+        Range::Full
+    };
+    let mut response = match range {
         Range::Full => Body::from(bytes).into_response(),
         Range::Part(start, end) => {
             let part = bytes[start as usize..=end as usize].to_vec();
@@ -192,9 +220,13 @@ async fn versions(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let (user, source) = repo_of(&headers)?;
-    let versions = state.indexes.versions(&user, source.as_str(), &name);
+) -> Response {
+    chosen_by_headers(chart_versions(&state, &headers, &name))
+}
+
+fn chart_versions(state: &AppState, headers: &HeaderMap, name: &str) -> Result<Response, ApiError> {
+    let (user, source) = repo_of(headers)?;
+    let versions = state.indexes.versions(&user, source.as_str(), name);
     if versions.is_empty() {
         return Err(ApiError::NotFound(format!(
             "{user} has no chart {name} in {source}"
@@ -202,7 +234,8 @@ async fn versions(
     }
     Ok(axum::Json(
         json!({ "chart_name": name, "total_count": versions.len(), "versions": versions }),
-    ))
+    )
+    .into_response())
 }
 
 enum Range {
@@ -242,6 +275,15 @@ fn range_of(headers: &HeaderMap, total: u64) -> Range {
     }
 }
 
+/// `If-Range` (RFC 9110 §13.1.5): the range applies only when the client's validator is
+/// this package's strong ETag; otherwise (another ETag, or a date, which packages do not
+/// carry) the client gets the whole current body instead of a splice of two packages.
+fn if_range_holds(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag))
+}
+
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
@@ -256,8 +298,9 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-/// `If-None-Match` decides when present; otherwise `If-Modified-Since` (RFC 9110 §13.2.2).
-fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) -> bool {
+/// `If-None-Match` decides when present; otherwise `If-Modified-Since` (RFC 9110 §13.2.2),
+/// which holds from `held_since` on (see `ServedIndex::held_since`).
+fn not_modified(headers: &HeaderMap, etag: &str, held_since: Option<DateTime<Utc>>) -> bool {
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -271,7 +314,7 @@ fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok());
-    matches!((since, last_modified), (Some(since), Some(lm)) if lm <= since)
+    matches!((since, held_since), (Some(since), Some(held)) if held <= since)
 }
 
 fn set_validators(h: &mut HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) {
@@ -324,6 +367,18 @@ mod tests {
         assert_eq!(r("bytes=0-1,5-6"), "full");
         assert_eq!(r("items=0-1"), "full");
         assert_eq!(r("bytes=9-2"), "full");
+    }
+
+    #[test]
+    fn if_range_needs_the_strong_etag() {
+        assert!(if_range_holds(&HeaderMap::new(), "\"d\""));
+        assert!(if_range_holds(&with(header::IF_RANGE, "\"d\""), "\"d\""));
+        assert!(!if_range_holds(&with(header::IF_RANGE, "\"e\""), "\"d\""));
+        assert!(!if_range_holds(&with(header::IF_RANGE, "W/\"d\""), "\"d\""));
+        assert!(!if_range_holds(
+            &with(header::IF_RANGE, "Mon, 23 Nov 2026 10:00:00 GMT"),
+            "\"d\""
+        ));
     }
 
     #[test]

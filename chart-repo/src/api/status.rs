@@ -2,14 +2,14 @@
 //! queue and, for a user, each rendered app with its version and architectures.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use chrono::Utc;
 use market_model::{Envelope, SourceId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
+use super::error::{ApiError, Query};
 use crate::state::AppState;
 
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{Hydration, Step, StepError, StepName, StepOutcome};
 use crate::index::RepoIndexes;
-use crate::packages::{PackageStore, RenderedKey};
+use crate::packages::{PackageStore, PackageStoreError, RenderedKey};
 use crate::store::{AppRecord, HydrationCommit, PutOutcome, RepoStore, StateChangeDraft};
 
 /// The payload `type` Olares gives a rendered app.
@@ -224,7 +224,10 @@ impl Step for DatabaseUpdate {
         self.packages
             .put_rendered(&key, &rendered.package)
             .await
-            .map_err(|e| StepError::Retryable(e.to_string()))?;
+            .map_err(|e| match e {
+                PackageStoreError::BadName { .. } => StepError::Permanent(e.to_string()),
+                PackageStoreError::Io(_) => StepError::Retryable(e.to_string()),
+            })?;
         let previous = self
             .store
             .app(&job.user, &job.source, &job.app)

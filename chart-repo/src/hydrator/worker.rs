@@ -90,6 +90,16 @@ impl Hydrator {
         }
         let h = Hydration::new(request.clone(), source.clone(), &self.config.zone_suffix)
             .map_err(SubmitError::BadRequest)?;
+        // Refused here rather than failing (and retrying) at the last step: the user, app
+        // and version name the rendered package on disk.
+        RenderedKey {
+            user: h.user.clone(),
+            source: source.to_string(),
+            name: h.app.clone(),
+            version: h.version.clone(),
+        }
+        .check()
+        .map_err(|e| SubmitError::BadRequest(e.to_string()))?;
         let key = HydrationKey {
             user: h.user,
             source,

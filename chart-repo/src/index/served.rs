@@ -24,18 +24,34 @@ pub struct ServedIndex {
     pub etag: String,
     /// When this index last changed, to the second (HTTP dates have no fraction).
     pub last_modified: DateTime<Utc>,
+    /// Whether the state before this one has the same `last_modified` second: then an
+    /// `If-Modified-Since` of that second may come from a client holding the older state.
+    shares_its_second: bool,
     gzip: OnceLock<Arc<[u8]>>,
 }
 
 impl ServedIndex {
-    fn new(index: &IndexFile, last_modified: DateTime<Utc>) -> Self {
+    fn new(index: &IndexFile, last_modified: DateTime<Utc>, previous: Option<&Self>) -> Self {
         let yaml: Arc<[u8]> = index.to_yaml().into_bytes().into();
         let etag = format!("\"{}\"", hex::encode(Sha256::digest(&yaml)));
+        let last_modified = last_modified.trunc_subsecs(0);
         Self {
             yaml,
             etag,
-            last_modified: last_modified.trunc_subsecs(0),
+            last_modified,
+            shares_its_second: previous.is_some_and(|p| p.last_modified >= last_modified),
             gzip: OnceLock::new(),
+        }
+    }
+
+    /// The earliest `If-Modified-Since` that proves a client holds this state: its
+    /// `last_modified`, or the second after when an earlier state shares that second (two
+    /// changes within one second must not make the second one's readers stale).
+    pub fn held_since(&self) -> DateTime<Utc> {
+        if self.shares_its_second {
+            self.last_modified + chrono::Duration::seconds(1)
+        } else {
+            self.last_modified
         }
     }
 
@@ -65,22 +81,40 @@ struct Repo {
 }
 
 impl Repo {
-    fn empty() -> Self {
-        let index = IndexFile::new();
-        let served = Arc::new(ServedIndex::new(&index, Utc::now()));
-        Self { index, served }
+    /// A repository not yet published: it shows the shared empty index until its first
+    /// change.
+    fn empty(served: &Arc<ServedIndex>) -> Self {
+        Self {
+            index: IndexFile::new(),
+            served: served.clone(),
+        }
     }
 
     fn publish(&mut self) {
         self.index.touch();
-        self.served = Arc::new(ServedIndex::new(&self.index, Utc::now()));
+        self.served = Arc::new(ServedIndex::new(
+            &self.index,
+            Utc::now(),
+            Some(&self.served),
+        ));
     }
 }
 
 /// Every (user, source) index.
-#[derive(Default)]
 pub struct RepoIndexes {
     repos: RwLock<HashMap<RepoKey, Repo>>,
+    /// What a repository holding nothing serves. Asking for an unknown (user, source)
+    /// creates nothing: the names come from request headers and paths.
+    empty: Arc<ServedIndex>,
+}
+
+impl Default for RepoIndexes {
+    fn default() -> Self {
+        Self {
+            repos: RwLock::default(),
+            empty: Arc::new(ServedIndex::new(&IndexFile::new(), Utc::now(), None)),
+        }
+    }
 }
 
 impl std::fmt::Debug for RepoIndexes {
@@ -103,21 +137,17 @@ impl RepoIndexes {
 
     /// The current index of a repository; an empty index when it holds nothing yet.
     pub fn served(&self, user: &str, source: &str) -> Arc<ServedIndex> {
-        let k = key(user, source);
-        if let Some(repo) = self.read().get(&k) {
-            return repo.served.clone();
-        }
-        self.write()
-            .entry(k)
-            .or_insert_with(Repo::empty)
-            .served
-            .clone()
+        self.read()
+            .get(&key(user, source))
+            .map_or_else(|| self.empty.clone(), |repo| repo.served.clone())
     }
 
     /// Puts `entry` as the only version of its chart in the repository.
     pub fn upsert(&self, user: &str, source: &str, entry: ChartVersion) {
         let mut repos = self.write();
-        let repo = repos.entry(key(user, source)).or_insert_with(Repo::empty);
+        let repo = repos
+            .entry(key(user, source))
+            .or_insert_with(|| Repo::empty(&self.empty));
         let current = repo.index.versions(entry.name());
         if current.len() == 1 && current[0] == entry {
             return;
@@ -132,7 +162,9 @@ impl RepoIndexes {
         let mut repos = self.write();
         let mut touched = Vec::new();
         for (k, entry) in entries {
-            let repo = repos.entry(k.clone()).or_insert_with(Repo::empty);
+            let repo = repos
+                .entry(k.clone())
+                .or_insert_with(|| Repo::empty(&self.empty));
             repo.index.remove_chart(entry.name());
             repo.index.add(entry);
             touched.push(k);
@@ -247,6 +279,35 @@ mod tests {
                 .entry_for_file("bob", "market.olares", "ghost-1.1.0.tgz")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn asking_for_unknown_repositories_creates_nothing() {
+        let indexes = RepoIndexes::new();
+        for i in 0..100 {
+            let served = indexes.served(&format!("user-{i}"), "market.olares");
+            assert!(Arc::ptr_eq(&served, &indexes.empty));
+        }
+        assert!(indexes.read().is_empty());
+        indexes.upsert("alice", "s", entry("ghost", "1.0.0"));
+        assert_eq!(indexes.read().len(), 1);
+        assert!(!Arc::ptr_eq(&indexes.served("alice", "s"), &indexes.empty));
+    }
+
+    #[test]
+    fn two_changes_in_one_second_do_not_validate_the_first_ones_date() {
+        let indexes = RepoIndexes::new();
+        indexes.upsert("alice", "s", entry("ghost", "1.0.0"));
+        let first = indexes.served("alice", "s");
+        indexes.upsert("alice", "s", entry("ghost", "1.0.1"));
+        let second = indexes.served("alice", "s");
+        assert!(second.last_modified >= first.last_modified);
+        // A client holding the first state sends its Last-Modified: it must not get a 304
+        // for the second.
+        assert!(second.held_since() > first.last_modified);
+        if second.last_modified > first.last_modified {
+            assert_eq!(second.held_since(), second.last_modified);
+        }
     }
 
     #[test]

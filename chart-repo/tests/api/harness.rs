@@ -20,7 +20,7 @@ pub struct TestRepo {
     pub url: String,
     pub client: reqwest::Client,
     shutdown: Shutdown,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for TestRepo {
@@ -73,14 +73,14 @@ pub async fn spawn_repo(tweak: impl FnOnce(&mut Config, &Path)) -> TestRepo {
         url,
         client: reqwest::Client::new(),
         shutdown,
-        _dir: dir,
+        dir,
     }
 }
 
 impl TestRepo {
     /// The package folder (`CHART_REPO_PACKAGES`).
     pub fn packages_dir(&self) -> std::path::PathBuf {
-        self._dir.path().join("packages")
+        self.dir.path().join("packages")
     }
 
     pub fn api(&self, path: &str) -> String {
@@ -119,6 +119,40 @@ impl TestRepo {
     pub async fn get_json(&self, url: &str) -> (u16, Value) {
         let res = self.client.get(url).send().await.unwrap();
         (res.status().as_u16(), res.json().await.unwrap())
+    }
+
+    /// The folder holding this repository's data (its SQLite file and packages).
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A GET of a Helm endpoint (`path` from the root) naming `user` and [`SOURCE`] in the
+    /// headers app-service sends.
+    pub fn helm_get(&self, path: &str, user: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .header("X-Market-User", user)
+            .header("X-Market-Source", SOURCE)
+    }
+
+    /// Syncs each of `apps` from `source` for `user` (with `admin` as the admin) and
+    /// asserts it hydrated; returns the catalog entries in order.
+    pub async fn hydrate(
+        &self,
+        source: &TestSource,
+        apps: &[&str],
+        user: &str,
+        admin: &str,
+    ) -> Vec<ApplicationInfoEntry> {
+        let mut entries = Vec::new();
+        for app in apps {
+            let e = entry(source, app).await;
+            let (status, body) = self.sync(&sync_request(&e, user, admin)).await;
+            assert_eq!(status, 200, "{app}: {body}");
+            assert_eq!(body["success"], true, "{app}: {body}");
+            entries.push(e);
+        }
+        entries
     }
 }
 

@@ -5,11 +5,14 @@
 mod boot;
 mod crash;
 mod harness;
+mod helm_repo;
 mod hydrate;
 mod hydrate_render;
 mod images;
 mod index;
 mod package;
+mod partition;
+mod profiles;
 mod registry;
 mod registry_fakes;
 mod render_corpus;
