@@ -79,18 +79,27 @@ impl Chart {
             .iter()
             .find(|f| f.name == "Chart.yaml")
             .ok_or(LoadError::MissingChartYaml)?;
-        chart.metadata = parse_metadata(&chart_yaml.data).map_err(|e| match e {
+        let requirements = files.iter().find(|f| f.name == "requirements.yaml");
+        chart.metadata = match requirements {
+            None => parse_metadata(&chart_yaml.data),
+            Some(req) => with_requirements(&chart_yaml.data, &req.data)?,
+        }
+        .map_err(|e| match e {
             ChartYamlError::Read(e) => LoadError::BadFile {
                 file: "Chart.yaml".into(),
                 reason: e.detail(),
             },
             ChartYamlError::Invalid(m) => LoadError::Invalid(m),
         })?;
+        let v1 = chart.metadata.api_version == "v1";
         let mut sub_files: std::collections::BTreeMap<String, Vec<File>> = Default::default();
         for file in files {
             let data = strip_bom(&file.data).to_vec();
             match file.name.as_str() {
                 "Chart.yaml" | "Chart.lock" => {}
+                // Helm v1 charts keep their (deprecated) requirements files as chart files;
+                // a v2 chart's are read (for dependencies) and dropped.
+                "requirements.yaml" | "requirements.lock" if !v1 => {}
                 "values.yaml" => {
                     chart.values = load_values(&data).map_err(|reason| LoadError::BadFile {
                         file: "values.yaml".into(),
@@ -133,9 +142,75 @@ impl Chart {
     }
 }
 
+/// `Chart.yaml` read with `requirements.yaml` over it, as Helm's loader unmarshals the
+/// (deprecated) requirements file into the chart's metadata: every key it has replaces
+/// the same key of `Chart.yaml` (in practice, `dependencies`). Both go through JSON, as
+/// `sigs.k8s.io/yaml` does, then Helm's typing and validation.
+fn with_requirements(
+    chart_yaml: &[u8],
+    requirements: &[u8],
+) -> Result<Result<Metadata, ChartYamlError>, LoadError> {
+    let read = |name: &str,
+                data: &[u8]|
+     -> Result<serde_json::Map<String, serde_json::Value>, LoadError> {
+        let text = String::from_utf8_lossy(strip_bom(data)).into_owned();
+        match helm_yaml::read::parse(&text) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(serde_json::Value::Null) => Ok(serde_json::Map::new()),
+            Ok(_) => Err(LoadError::BadFile {
+                file: name.into(),
+                reason: "not a map".into(),
+            }),
+            Err(e) => Err(LoadError::BadFile {
+                file: name.into(),
+                reason: e.to_string(),
+            }),
+        }
+    };
+    let mut merged = read("Chart.yaml", chart_yaml)?;
+    for (key, value) in read("requirements.yaml", requirements)? {
+        merged.insert(key, value);
+    }
+    let json = serde_json::to_vec(&serde_json::Value::Object(merged)).unwrap_or_default();
+    Ok(parse_metadata(&json))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requirements_yaml_gives_a_v1_chart_its_dependencies() {
+        let c = Chart::from_files(vec![
+            File::new("Chart.yaml", "apiVersion: v1\nname: t\nversion: 0.1.0\n"),
+            File::new(
+                "requirements.yaml",
+                "dependencies:\n- name: redis\n  version: 1.x\n  repository: https://x\n  condition: redis.enabled\n",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.metadata.dependencies.len(), 1);
+        assert_eq!(c.metadata.dependencies[0].name, "redis");
+        assert_eq!(c.metadata.dependencies[0].condition, "redis.enabled");
+        assert!(
+            c.files.iter().any(|f| f.name == "requirements.yaml"),
+            "v1 keeps the file"
+        );
+        let v2 = Chart::from_files(vec![
+            File::new("Chart.yaml", "apiVersion: v2\nname: t\nversion: 0.1.0\n"),
+            File::new(
+                "requirements.yaml",
+                "dependencies:\n- name: redis\n  version: 1.x\n",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            v2.metadata.dependencies.len(),
+            1,
+            "Helm reads it for v2 too"
+        );
+        assert!(v2.files.is_empty(), "but does not keep it as a file");
+    }
 
     fn chart_yaml(text: &str) -> Result<Chart, LoadError> {
         Chart::from_files(vec![File::new("Chart.yaml", text)])
