@@ -17,6 +17,7 @@ mod registry;
 mod registry_fakes;
 mod render_corpus;
 mod render_diff;
+mod steps;
 mod store;
 mod store_apps;
 mod store_cache;
