@@ -17,10 +17,14 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::outbound::{CallError, RetryPolicy};
+use crate::outbound::{CallError, RetryPolicy, current_request_id};
 
 /// The control API's prefix.
 pub const PREFIX: &str = "/chart-repo/api/v2";
+
+/// The header carrying the id of the request being served (see
+/// [`crate::outbound::with_request_id`]).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// What can go wrong asking chart-repo.
 #[derive(Debug, thiserror::Error)]
@@ -198,10 +202,13 @@ impl HttpChartRepo {
     }
 
     fn request(&self, method: reqwest::Method, url: &Url) -> reqwest::RequestBuilder {
-        let request = self
+        let mut request = self
             .http
             .request(method, url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(id) = current_request_id() {
+            request = request.header(REQUEST_ID_HEADER, id);
+        }
         match &self.token {
             Some(token) => request.bearer_auth(token.expose_secret()),
             None => request,
@@ -423,5 +430,24 @@ mod tests {
             "http://127.0.0.1:8082/chart-repo/api/v2/apps/market.olares/a%2Fb"
         );
         assert!(!format!("{repo:?}").contains("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn requests_carry_the_token_and_the_current_request_id() {
+        let repo = HttpChartRepo::new(
+            Url::parse("http://127.0.0.1:8082").unwrap(),
+            Some(SecretString::from("s3cret")),
+            ChartRepoClientConfig::default(),
+        )
+        .unwrap();
+        let url = repo.url(&["state-changes"]);
+        let plain = repo.request(reqwest::Method::GET, &url).build().unwrap();
+        assert_eq!(plain.headers()["authorization"], "Bearer s3cret");
+        assert!(plain.headers().get(REQUEST_ID_HEADER).is_none());
+        let traced = crate::outbound::with_request_id("req-1".into(), async {
+            repo.request(reqwest::Method::GET, &url).build().unwrap()
+        })
+        .await;
+        assert_eq!(traced.headers()[REQUEST_ID_HEADER], "req-1");
     }
 }

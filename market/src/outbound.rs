@@ -13,6 +13,22 @@ use std::time::{Duration, Instant};
 use market_model::ErrorBody;
 use reqwest::{Response, StatusCode};
 
+tokio::task_local! {
+    /// The `x-request-id` of the request being served, for the calls it makes.
+    static REQUEST_ID: String;
+}
+
+/// Runs `work` with `id` as the current request id: outbound calls made inside it carry
+/// `x-request-id: id`, so one id follows a request through market and chart-repo.
+pub async fn with_request_id<F: Future>(id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
+
+/// The current request id, if [`with_request_id`] set one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
 /// What went wrong talking to another service.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {

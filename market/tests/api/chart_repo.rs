@@ -23,17 +23,44 @@ const SOURCE: &str = "market.olares";
 /// `chart-repo` beside this test's `market` binary in the same target directory, or the
 /// one `MARKET_TEST_CHART_REPO` names.
 fn chart_repo_program() -> PathBuf {
-    let program = match std::env::var_os("MARKET_TEST_CHART_REPO") {
-        Some(path) => PathBuf::from(path),
-        None => Path::new(env!("CARGO_BIN_EXE_market")).with_file_name("chart-repo"),
-    };
+    if let Some(path) = std::env::var_os("MARKET_TEST_CHART_REPO") {
+        return PathBuf::from(path);
+    }
+    let program = Path::new(env!("CARGO_BIN_EXE_market")).with_file_name("chart-repo");
     assert!(
         program.is_file(),
         "{} is missing: run `cargo build -p chart-repo` (same CARGO_TARGET_DIR) first; \
          `make test` builds the whole workspace before the tests",
         program.display()
     );
+    // A binary older than chart-repo's sources answers an older API: say so plainly
+    // rather than fail on a 404 from a route it does not have yet.
+    let built = std::fs::metadata(&program).unwrap().modified().unwrap();
+    let root = test_harness::fixtures::repo_root();
+    if let Some(newer) = newer_file(&root.join("chart-repo/src"), built) {
+        panic!(
+            "{} is older than {}: run `cargo build -p chart-repo` (same CARGO_TARGET_DIR) first",
+            program.display(),
+            newer.display()
+        );
+    }
     program
+}
+
+/// A file under `dir` modified after `than`, if any.
+fn newer_file(dir: &Path, than: std::time::SystemTime) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let meta = entry.metadata().ok()?;
+        if meta.is_dir() {
+            if let Some(found) = newer_file(&path, than) {
+                return Some(found);
+            }
+        } else if meta.modified().ok()? > than {
+            return Some(path);
+        }
+    }
+    None
 }
 
 fn start_chart_repo(data: &Path) -> RunningBinary {
