@@ -112,3 +112,127 @@ fn split_listing(listing: &StoreData) -> (Vec<String>, Vec<String>) {
     }
     (wanted.into_iter().collect(), delisted)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use market_model::protocol::{
+        AppSummary, AppsInfoResponse, HashResponse, LABEL_REMOVE, LABEL_SUSPEND, StoreInfoResponse,
+    };
+
+    use super::*;
+
+    /// A source in memory: what no real source produces on purpose (a listing that
+    /// disagrees with its details), and a count of details calls in flight.
+    #[derive(Default)]
+    struct MemorySource {
+        listing: StoreData,
+        details: BTreeMap<String, ApplicationInfoEntry>,
+        in_flight: AtomicUsize,
+        most_in_flight: AtomicUsize,
+        batches: Mutex<Vec<usize>>,
+    }
+
+    #[async_trait::async_trait]
+    impl RemoteSource for MemorySource {
+        async fn hash(&self, version: &str) -> Result<HashResponse, SourceError> {
+            Ok(HashResponse {
+                hash: "h2".into(),
+                version: version.into(),
+                ..HashResponse::default()
+            })
+        }
+
+        async fn info(&self, version: &str) -> Result<StoreInfoResponse, SourceError> {
+            Ok(StoreInfoResponse {
+                hash: "h2".into(),
+                version: version.into(),
+                data: self.listing.clone(),
+                ..StoreInfoResponse::default()
+            })
+        }
+
+        async fn details(
+            &self,
+            app_ids: &[String],
+            version: &str,
+        ) -> Result<AppsInfoResponse, SourceError> {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+            self.batches.lock().unwrap().push(app_ids.len());
+            tokio::task::yield_now().await;
+            let apps = app_ids
+                .iter()
+                .filter_map(|id| Some((id.clone(), self.details.get(id)?.clone())))
+                .collect();
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            Ok(AppsInfoResponse {
+                apps,
+                version: version.into(),
+                ..AppsInfoResponse::default()
+            })
+        }
+    }
+
+    fn app(id: &str, labels: &[&str]) -> (AppSummary, ApplicationInfoEntry) {
+        let labels: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
+        let summary = AppSummary {
+            id: id.into(),
+            name: id.into(),
+            app_labels: labels.clone(),
+            ..AppSummary::default()
+        };
+        let entry = ApplicationInfoEntry {
+            id: id.into(),
+            name: id.into(),
+            version: "1.0.0".into(),
+            app_labels: labels,
+            ..ApplicationInfoEntry::default()
+        };
+        (summary, entry)
+    }
+
+    #[tokio::test]
+    async fn batches_of_ten_a_few_at_a_time_and_every_kind_of_drop() {
+        let mut source = MemorySource::default();
+        for i in 0..95 {
+            let (summary, entry) = app(&format!("a{i:02}"), &[]);
+            source.listing.apps.insert(summary.id.clone(), summary);
+            source.details.insert(entry.id.clone(), entry);
+        }
+        // Labelled in the listing: never asked for.
+        let (summary, _) = app("s1", &[LABEL_SUSPEND]);
+        source.listing.apps.insert("s1".into(), summary);
+        // Labelled only in its details: asked for, then dropped.
+        let (summary, _) = app("r1", &[]);
+        source.listing.apps.insert("r1".into(), summary);
+        source
+            .details
+            .insert("r1".into(), app("r1", &[LABEL_REMOVE]).1);
+        // Listed, but the details do not know it.
+        let (summary, _) = app("gone", &[]);
+        source.listing.apps.insert("gone".into(), summary);
+        // A key whose summary names another id is not an app (upstream's reading).
+        let (summary, _) = app("other", &[]);
+        source.listing.apps.insert("mismatch".into(), summary);
+
+        let Fetched::Catalog(catalog) = fetch_catalog(&source, "1.12.3", Some("h1")).await.unwrap()
+        else {
+            panic!("the hash moved");
+        };
+        assert_eq!(catalog.apps.len(), 95);
+        assert_eq!(catalog.delisted, ["r1", "s1"]);
+        assert_eq!(catalog.not_found, ["gone"]);
+        let batches = source.batches.lock().unwrap().clone();
+        assert_eq!(batches.len(), 10, "97 ids in batches of 10: {batches:?}");
+        assert!(batches.iter().all(|&n| n <= MAX_APP_IDS));
+        assert!(source.most_in_flight.load(Ordering::SeqCst) <= DETAILS_CONCURRENCY);
+
+        let unchanged = fetch_catalog(&source, "1.12.3", Some("h2")).await.unwrap();
+        assert_eq!(unchanged, Fetched::Unchanged { hash: "h2".into() });
+    }
+}
