@@ -29,6 +29,8 @@ struct RawConfig {
     chart_repo_url: String,
     #[serde(default, deserialize_with = "de::opt_string")]
     chart_repo_public_url: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    chart_repo_token: Option<String>,
     #[serde(deserialize_with = "de::string")]
     app_service_url: String,
     #[serde(deserialize_with = "de::list")]
@@ -51,6 +53,7 @@ impl Default for RawConfig {
             database_url: None,
             chart_repo_url: "http://127.0.0.1:8082".into(),
             chart_repo_public_url: None,
+            chart_repo_token: None,
             app_service_url: "http://127.0.0.1:6755".into(),
             users: vec!["admin:admin".into()],
             remote_source_url: None,
@@ -164,8 +167,13 @@ pub struct Config {
     pub database: DatabaseUrl,
     pub chart_repo_url: Url,
     pub chart_repo_public_url: Url,
+    /// `MARKET_CHART_REPO_TOKEN`: sent as `Authorization: Bearer` to chart-repo's
+    /// control API (set it to chart-repo's `CHART_REPO_API_TOKEN`). Redacted in `Debug`.
+    pub chart_repo_token: Option<SecretString>,
     pub app_service_url: Url,
     pub users: Vec<UserSpec>,
+    /// `MARKET_REMOTE_SOURCE_URL`: the `market.olares` source's base URL (a path prefix
+    /// such as `https://host/market` is kept).
     pub remote_source_url: Option<Url>,
     pub log_format: LogFormat,
     pub task_workers: usize,
@@ -188,6 +196,7 @@ impl Config {
             database_url,
             chart_repo_url,
             chart_repo_public_url,
+            chart_repo_token,
             app_service_url,
             users,
             remote_source_url,
@@ -217,6 +226,17 @@ impl Config {
             None => chart_repo_url.clone(),
         };
         let app_service_url = url("app_service_url", &app_service_url)?;
+        let chart_repo_token = match chart_repo_token {
+            None => None,
+            Some(t) if t.is_empty() => None,
+            Some(t) if t.trim() != t || t.chars().any(char::is_control) => {
+                return Err(bad(
+                    "chart_repo_token",
+                    "must not contain spaces at either end or control characters".into(),
+                ));
+            }
+            Some(t) => Some(SecretString::from(t)),
+        };
         let remote_source_url = remote_source_url
             .map(|raw| url("remote_source_url", &raw))
             .transpose()?;
@@ -253,6 +273,7 @@ impl Config {
             database,
             chart_repo_url,
             chart_repo_public_url,
+            chart_repo_token,
             app_service_url,
             users,
             remote_source_url,
@@ -329,6 +350,35 @@ mod tests {
         );
         assert!(with(|r| r.users = vec!["a:admin".into(), "b:admin".into()]).is_err());
         assert!(with(|r| r.users = vec!["Alice:admin".into()]).is_err());
+    }
+
+    #[test]
+    fn remote_source_url_is_a_url_with_its_prefix() {
+        let c = with(|r| r.remote_source_url = Some("https://h.example/market".into())).unwrap();
+        let url = c.remote_source_url.unwrap();
+        assert_eq!(url.path(), "/market");
+        let err = with(|r| r.remote_source_url = Some("ftp://h/x".into())).unwrap_err();
+        assert_eq!(err.setting, "MARKET_REMOTE_SOURCE_URL");
+        assert!(with(|_| {}).unwrap().remote_source_url.is_none());
+    }
+
+    #[test]
+    fn chart_repo_token_is_optional_and_redacted() {
+        assert!(with(|_| {}).unwrap().chart_repo_token.is_none());
+        assert!(
+            with(|r| r.chart_repo_token = Some(String::new()))
+                .unwrap()
+                .chart_repo_token
+                .is_none()
+        );
+        let c = with(|r| r.chart_repo_token = Some("t0ken".into())).unwrap();
+        assert_eq!(
+            c.chart_repo_token.as_ref().unwrap().expose_secret(),
+            "t0ken"
+        );
+        assert!(!format!("{c:?}").contains("t0ken"));
+        let err = with(|r| r.chart_repo_token = Some(" t ".into())).unwrap_err();
+        assert_eq!(err.setting, "MARKET_CHART_REPO_TOKEN");
     }
 
     #[test]

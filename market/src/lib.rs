@@ -3,12 +3,18 @@
 //!
 //! Modules: `config` (settings), `app` (build and run the service), `api`
 //! (routes, one file per resource), `store` (the storage port and backends),
-//! `cli` (the command line).
+//! `catalog` (the remote source client and catalog fetch), `chart_repo` (the port to
+//! chart-repo's control API), `outbound` (errors and retries of outbound calls),
+//! `source_serve` (`market source serve`), `cli` (the command line).
 
 pub mod api;
 pub mod app;
+pub mod catalog;
+pub mod chart_repo;
 pub mod cli;
 pub mod config;
+pub mod outbound;
+pub mod source_serve;
 pub mod state;
 pub mod store;
 

@@ -3,4 +3,8 @@
 #![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
 
 mod boot;
+mod chart_repo;
+mod fetch;
+mod source;
+mod source_serve;
 mod store;
