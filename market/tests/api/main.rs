@@ -4,3 +4,6 @@
 
 mod boot;
 mod store;
+mod store_catalog;
+mod store_events;
+mod store_users;
