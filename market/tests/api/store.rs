@@ -48,6 +48,7 @@ macro_rules! all_cases {
             store_catalog::keeps_meta_and_listing,
             store_catalog::unknown_source_is_conflict,
             store_catalog::deleting_a_source_drops_its_catalog,
+            store_catalog::large_unchanged_replace_is_empty,
             store_users::ensure_user_reports_creation,
             store_users::one_admin_at_a_time,
             store_users::concurrent_promotions_leave_one_admin,
