@@ -264,6 +264,17 @@ pub trait UserAppStore: Send + Sync {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<StaleApp>, StoreError>;
+
+    /// The lease form of [`stale_user_apps`](Self::stale_user_apps) for
+    /// several drivers (market replicas): atomically selects the same apps and
+    /// marks each pending at its catalog version until `until`, so a
+    /// concurrent claim does not return them again before `until`.
+    async fn claim_stale_user_apps(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<StaleApp>, StoreError>;
 }
 
 /// The data watcher's position in chart-repo's `/state-changes` feed.

@@ -62,6 +62,8 @@ macro_rules! all_cases {
             store_users::stale_excludes_inactive_sources,
             store_users::new_user_makes_every_app_stale,
             store_users::stale_is_ordered_and_limited,
+            store_users::claim_marks_pending_until_its_deadline,
+            store_users::concurrent_claims_are_disjoint,
             store_events::cursor_starts_at_zero_and_never_moves_back,
             store_events::events_are_partitioned_with_broadcasts,
             store_events::concurrent_appends_get_increasing_ids,

@@ -496,3 +496,94 @@ pub async fn stale_is_ordered_and_limited(store: Arc<dyn MarketStore>) {
         .collect();
     assert_eq!(first, all[..4].to_vec());
 }
+
+pub async fn claim_marks_pending_until_its_deadline(store: Arc<dyn MarketStore>) {
+    two_users_two_apps(&store).await;
+    ready(&store, "alice", "upload", "b", "1").await;
+    store
+        .upsert_catalog_apps(&sid("upload"), &[app("b", "2", "b2")], t(0))
+        .await
+        .unwrap();
+    let claimed = store.claim_stale_user_apps(t(0), 3, t(30)).await.unwrap();
+    let got: Vec<_> = claimed
+        .iter()
+        .map(|s| {
+            (
+                s.user.clone(),
+                s.source.to_string(),
+                s.app_name.clone(),
+                s.catalog_version.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            row("alice", "upload", "a", "1"),
+            row("alice", "upload", "b", "2"),
+            row("bob", "upload", "a", "1"),
+        ]
+    );
+    // Claimed apps are pending at the catalog version; a ready payload stays.
+    let b = store
+        .user_app(&key("alice", "upload", "b"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (b.status, b.version.as_str(), b.next_attempt_at, b.payload),
+        (
+            UserAppStatus::Pending,
+            "2",
+            Some(t(30)),
+            Some(payload("alice", "b", "1"))
+        )
+    );
+    assert_eq!(stale(&store, 1).await, vec![row("bob", "upload", "b", "2")]);
+    let next = store.claim_stale_user_apps(t(1), 10, t(31)).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert!(
+        store
+            .claim_stale_user_apps(t(2), 10, t(32))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A claim that was never answered is due again at its deadline.
+    assert_eq!(
+        stale(&store, 30).await,
+        vec![
+            row("alice", "upload", "a", "1"),
+            row("alice", "upload", "b", "2"),
+            row("bob", "upload", "a", "1"),
+        ]
+    );
+}
+
+pub async fn concurrent_claims_are_disjoint(store: Arc<dyn MarketStore>) {
+    store.ensure_user("alice", true, t(0)).await.unwrap();
+    store.ensure_user("bob", false, t(0)).await.unwrap();
+    let apps: Vec<_> = (0..10).map(|i| app(&format!("a{i}"), "1", "d")).collect();
+    store
+        .replace_catalog(&sid("upload"), &snapshot("h", apps), t(0))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.spawn(async move { store.claim_stale_user_apps(t(0), 3, t(60)).await });
+    }
+    let mut all = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        all.extend(
+            done.unwrap()
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.user, s.app_name)),
+        );
+    }
+    let distinct: std::collections::BTreeSet<_> = all.iter().cloned().collect();
+    assert_eq!(all.len(), 20, "{all:?}");
+    assert_eq!(distinct.len(), 20);
+    assert!(stale(&store, 59).await.is_empty());
+}

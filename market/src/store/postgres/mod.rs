@@ -5,8 +5,8 @@
 //!
 //! Writers that read before they write lock what they depend on first: a
 //! catalog writer the source's row (`FOR NO KEY UPDATE`), the admin promotion
-//! and event appends a transaction-scoped advisory lock ([`ADMIN_LOCK`],
-//! [`EVENTS_LOCK`]). Times are truncated to milliseconds, as SQLite keeps them.
+//! event appends and claims of stale user apps a transaction-scoped advisory
+//! lock ([`ADMIN_LOCK`], [`EVENTS_LOCK`], [`CLAIM_LOCK`]). Times are truncated to milliseconds, as SQLite keeps them.
 
 mod catalog;
 mod events;
@@ -48,6 +48,10 @@ const ADMIN_LOCK: i64 = 0x6d6b_7400_0000_0001;
 /// become visible in increasing order (an identity alone allocates in order
 /// but may commit out of it, and a reader would skip the late one).
 const EVENTS_LOCK: i64 = 0x6d6b_7400_0000_0002;
+
+/// Advisory lock held by each claim of stale user apps (see
+/// `claim_stale_user_apps`).
+const CLAIM_LOCK: i64 = 0x6d6b_7400_0000_0003;
 
 /// The stored precision of every new time.
 fn ms(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use market_model::SourceId;
 use serde_json::Value;
+use sqlx::SqliteConnection;
 
 use super::{SqliteStore, from_millis, millis, unavailable};
 use crate::store::{
@@ -102,34 +103,8 @@ impl UserAppStore for SqliteStore {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        // A new version starts its attempts (and forgets the old failure).
-        sqlx::query(
-            "INSERT INTO user_apps (user_name, source, app_name, app_id, version, status,
-                attempts, next_attempt_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-             ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
-                attempts = CASE WHEN user_apps.version = excluded.version
-                    THEN user_apps.attempts ELSE 0 END,
-                failure_step = CASE WHEN user_apps.version = excluded.version
-                    THEN user_apps.failure_step END,
-                failure_reason = CASE WHEN user_apps.version = excluded.version
-                    THEN user_apps.failure_reason END,
-                failure_at = CASE WHEN user_apps.version = excluded.version
-                    THEN user_apps.failure_at END,
-                version = excluded.version, status = 'pending',
-                next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at",
-        )
-        .bind(&key.user)
-        .bind(key.source.as_str())
-        .bind(&key.app_name)
-        .bind(app_id)
-        .bind(version)
-        .bind(millis(until))
-        .bind(millis(now))
-        .execute(&self.pool)
-        .await
-        .map(drop)
-        .map_err(unavailable)
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        upsert_pending(&mut conn, key, app_id, version, until, now).await
     }
 
     async fn put_user_app_failed(
@@ -228,9 +203,77 @@ impl UserAppStore for SqliteStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<StaleApp>, StoreError> {
-        type StaleRow = (String, String, String, String, String, String);
-        let rows: Vec<StaleRow> = sqlx::query_as(
-            "SELECT u.name, c.source, c.app_id, c.name, c.version, c.entry
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        select_stale(&mut conn, now, limit).await
+    }
+
+    async fn claim_stale_user_apps(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<StaleApp>, StoreError> {
+        // The write lock is taken first, so two claimers never see the same
+        // stale app: the second one finds it pending until `until`.
+        let mut tx = self.begin().await?;
+        let stale = select_stale(&mut tx, now, limit).await?;
+        for app in &stale {
+            let key = app.key();
+            upsert_pending(&mut tx, &key, &app.app_id, &app.catalog_version, until, now).await?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(stale)
+    }
+}
+
+/// Marks the key pending at `version` until `until` (see `put_user_app_pending`).
+async fn upsert_pending(
+    conn: &mut SqliteConnection,
+    key: &UserAppKey,
+    app_id: &str,
+    version: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // A new version starts its attempts (and forgets the old failure).
+    sqlx::query(
+        "INSERT INTO user_apps (user_name, source, app_name, app_id, version, status,
+            attempts, next_attempt_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+         ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
+            attempts = CASE WHEN user_apps.version = excluded.version
+                THEN user_apps.attempts ELSE 0 END,
+            failure_step = CASE WHEN user_apps.version = excluded.version
+                THEN user_apps.failure_step END,
+            failure_reason = CASE WHEN user_apps.version = excluded.version
+                THEN user_apps.failure_reason END,
+            failure_at = CASE WHEN user_apps.version = excluded.version
+                THEN user_apps.failure_at END,
+            version = excluded.version, status = 'pending',
+            next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at",
+    )
+    .bind(&key.user)
+    .bind(key.source.as_str())
+    .bind(&key.app_name)
+    .bind(app_id)
+    .bind(version)
+    .bind(millis(until))
+    .bind(millis(now))
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+    .map_err(unavailable)
+}
+
+/// The driver's query (see [`UserAppStore`]'s rules).
+async fn select_stale(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<StaleApp>, StoreError> {
+    type StaleRow = (String, String, String, String, String, String);
+    let rows: Vec<StaleRow> = sqlx::query_as(
+        "SELECT u.name, c.source, c.app_id, c.name, c.version, c.entry
              FROM users u
              CROSS JOIN catalog_apps c
              JOIN market_sources s ON s.id = c.source AND s.is_active
@@ -241,23 +284,22 @@ impl UserAppStore for SqliteStore {
                 OR (a.status <> 'ready' AND a.next_attempt_at <= ?)
              ORDER BY u.name, c.source, c.name
              LIMIT ?",
-        )
-        .bind(millis(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.into_iter()
-            .map(|(user, source, app_id, app_name, version, entry)| {
-                Ok(StaleApp {
-                    entry: decode_json(&format!("catalog app {source}/{app_name}"), &entry)?,
-                    source: parse_source(&source)?,
-                    user,
-                    app_id,
-                    app_name,
-                    catalog_version: version,
-                })
+    )
+    .bind(millis(now))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    rows.into_iter()
+        .map(|(user, source, app_id, app_name, version, entry)| {
+            Ok(StaleApp {
+                entry: decode_json(&format!("catalog app {source}/{app_name}"), &entry)?,
+                source: parse_source(&source)?,
+                user,
+                app_id,
+                app_name,
+                catalog_version: version,
             })
-            .collect()
-    }
+        })
+        .collect()
 }
