@@ -202,13 +202,16 @@ pub trait UserStore: Send + Sync {
 /// - Each put replaces the status of the key; a ready put clears the failure,
 ///   the attempts and `next_attempt_at`; pending and failed puts keep the last
 ///   ready payload.
-/// - `put_user_app_failed` counts attempts per version: +1 when the stored
-///   version is the same, else 1.
+/// - Attempts and the failure belong to a version: `put_user_app_failed`
+///   counts +1 when the stored version is the same, else 1;
+///   `put_user_app_pending` keeps both at the same version and clears them at
+///   a new one.
 /// - `stale_user_apps`: every user × every app of an active source's catalog
 ///   whose user app is missing, or is at another version than the catalog, or
 ///   is pending/failed with `next_attempt_at <= now`. A failure with no
 ///   `next_attempt_at` (permanent) stays until the catalog version changes.
-///   Ordered by (user, source, app name).
+///   Ordered by (user, source, app name). Users are those of [`UserStore`];
+///   a user app of an unknown user or source is kept but never stale.
 #[async_trait::async_trait]
 pub trait UserAppStore: Send + Sync {
     /// Records a successful render.

@@ -147,7 +147,9 @@ pub struct UserApp {
     /// later pending or failed attempt, so the user still sees the app; its own
     /// `version` says which version it is.
     pub payload: Option<Value>,
-    /// Set while `status` is `Failed`.
+    /// The latest failure at `version`: set by a failed put, kept while a
+    /// retry of the same version is pending, cleared by success or a new
+    /// version.
     pub failure: Option<UserAppFailure>,
     /// Failed attempts at `version` since the last success (reset by a success
     /// or a new version).
