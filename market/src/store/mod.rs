@@ -1,17 +1,32 @@
 //! The market's storage port: one trait, two backends (SQLite for the embedded
 //! profile, PostgreSQL for production); every backend passes the same contract
-//! (`tests/api/store.rs`, with the source part shared in `test_harness`).
+//! (`tests/api/store*.rs`, with the source part shared in `test_harness`).
+//!
+//! [`MarketStore`] (migrations, health, market sources, settings) is the union
+//! of one trait per noun: [`CatalogStore`] (each source's catalog),
+//! [`UserStore`], [`UserAppStore`] (what chart-repo rendered for each user, and
+//! the hydration driver's query), [`WatcherStore`] (the data watcher's cursor)
+//! and [`EventStore`] (live events for SSE). Records are in `model.rs`; each
+//! backend is split by noun (`store/{sqlite,postgres}/*.rs`).
 //!
 //! Queries live here and nowhere else; handlers and loops hold an
-//! `Arc<dyn MarketStore>`.
+//! `Arc<dyn MarketStore>`. The store never reads the clock for what it
+//! decides: every operation that compares or stamps a time takes `now`.
 
+mod model;
 mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use market_model::{MarketSource, SourceId};
+use serde_json::Value;
 
+pub use self::model::{
+    CatalogApp, CatalogDiff, CatalogMeta, CatalogSnapshot, Event, EventId, StaleApp, User, UserApp,
+    UserAppFailure, UserAppKey, UserAppStatus,
+};
 use crate::config::DatabaseUrl;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -56,6 +71,9 @@ impl StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Self::Conflict(on_unique.to_owned())
             }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Self::Conflict(format!("a referenced record does not exist: {db}"))
+            }
             sqlx::Error::Database(_)
             | sqlx::Error::ColumnDecode { .. }
             | sqlx::Error::Decode(_) => Self::Corrupt(err.to_string()),
@@ -68,9 +86,12 @@ impl StoreError {
 pub const ONE_ACTIVE_REMOTE: &str =
     "another remote market source is already active; deactivate it first";
 
-/// Everything the market keeps.
+/// Everything the market keeps: the union of the per-noun traits, plus
+/// migrations, health, market sources and settings.
 #[async_trait::async_trait]
-pub trait MarketStore: Send + Sync + 'static {
+pub trait MarketStore:
+    CatalogStore + UserStore + UserAppStore + WatcherStore + EventStore + Send + Sync + 'static
+{
     /// Applies pending migrations and seeds the default sources once.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Answers when the store is reachable.
@@ -91,6 +112,207 @@ pub trait MarketStore: Send + Sync + 'static {
         key: SettingKey,
         value: &serde_json::Value,
     ) -> Result<(), StoreError>;
+}
+
+/// Each source's catalog (DESIGN.md §5.2): its hash, version and listing, and
+/// its apps keyed by name.
+///
+/// Rules every backend keeps:
+/// - Writing a catalog of a source that does not exist is `Conflict`; deleting
+///   a source deletes its catalog.
+/// - `replace_catalog` is one transaction: afterwards the source's apps are
+///   exactly the snapshot's (other sources untouched), and apps whose
+///   `entry_digest` did not change are not rewritten.
+/// - An incremental sync writes apps first and `set_catalog_meta` last, so an
+///   interrupted sync leaves the old hash and is redone.
+/// - Lists are ordered by app name.
+#[async_trait::async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// Makes the source's catalog equal `snapshot`; what changed.
+    async fn replace_catalog(
+        &self,
+        source: &SourceId,
+        snapshot: &CatalogSnapshot,
+        now: DateTime<Utc>,
+    ) -> Result<CatalogDiff, StoreError>;
+
+    /// Inserts or replaces apps (by name); the diff has no `removed`.
+    async fn upsert_catalog_apps(
+        &self,
+        source: &SourceId,
+        apps: &[CatalogApp],
+        now: DateTime<Utc>,
+    ) -> Result<CatalogDiff, StoreError>;
+
+    /// Removes apps by name; the names that were there, sorted.
+    async fn remove_catalog_apps(
+        &self,
+        source: &SourceId,
+        names: &[String],
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Sets the source's hash, version and listing.
+    async fn set_catalog_meta(
+        &self,
+        source: &SourceId,
+        meta: &CatalogMeta,
+    ) -> Result<(), StoreError>;
+
+    /// The source's catalog hash; `None` before its first sync.
+    async fn catalog_hash(&self, source: &SourceId) -> Result<Option<String>, StoreError>;
+    async fn catalog_meta(&self, source: &SourceId) -> Result<Option<CatalogMeta>, StoreError>;
+    async fn catalog_app(
+        &self,
+        source: &SourceId,
+        name: &str,
+    ) -> Result<Option<CatalogApp>, StoreError>;
+    async fn catalog_apps(&self, source: &SourceId) -> Result<Vec<CatalogApp>, StoreError>;
+    /// The apps among `app_ids` the source has (unknown ids are left out).
+    async fn catalog_apps_by_ids(
+        &self,
+        source: &SourceId,
+        app_ids: &[String],
+    ) -> Result<Vec<CatalogApp>, StoreError>;
+}
+
+/// The users the market hydrates catalogs for.
+///
+/// At most one admin: making a user admin demotes the previous one in the same
+/// transaction. `ensure_user(name, false)` never demotes.
+#[async_trait::async_trait]
+pub trait UserStore: Send + Sync {
+    /// Adds the user if new (returns whether it was created); with `is_admin`,
+    /// also makes it the admin.
+    async fn ensure_user(
+        &self,
+        name: &str,
+        is_admin: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Every user, by name.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// The admin's name, if there is one.
+    async fn admin(&self) -> Result<Option<String>, StoreError>;
+}
+
+/// What chart-repo rendered for each user (fed by sync-app answers and the data
+/// watcher), and the hydration driver's query.
+///
+/// Rules every backend keeps:
+/// - Each put replaces the status of the key; a ready put clears the failure,
+///   the attempts and `next_attempt_at`; pending and failed puts keep the last
+///   ready payload.
+/// - Attempts and the failure belong to a version: `put_user_app_failed`
+///   counts +1 when the stored version is the same, else 1;
+///   `put_user_app_pending` keeps both at the same version and clears them at
+///   a new one.
+/// - `stale_user_apps`: every user × every app of an active source's catalog
+///   whose user app is missing, or is at another version than the catalog, or
+///   is pending/failed with `next_attempt_at <= now`. A failure with no
+///   `next_attempt_at` (permanent) stays until the catalog version changes.
+///   Ordered by (user, source, app name). Users are those of [`UserStore`];
+///   a user app of an unknown user or source is kept but never stale.
+#[async_trait::async_trait]
+pub trait UserAppStore: Send + Sync {
+    /// Records a successful render.
+    async fn put_user_app_ready(
+        &self,
+        key: &UserAppKey,
+        app_id: &str,
+        version: &str,
+        payload: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Marks a hydration in flight until `until` (after which it is stale again).
+    async fn put_user_app_pending(
+        &self,
+        key: &UserAppKey,
+        app_id: &str,
+        version: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Records a failed attempt, due again at `next_attempt_at` (`None`: never,
+    /// until the version changes); the attempts after it.
+    async fn put_user_app_failed(
+        &self,
+        key: &UserAppKey,
+        app_id: &str,
+        version: &str,
+        failure: &UserAppFailure,
+        next_attempt_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+
+    async fn user_app(&self, key: &UserAppKey) -> Result<Option<UserApp>, StoreError>;
+    /// The user's apps (of one source, or all), by source then name.
+    async fn user_apps(
+        &self,
+        user: &str,
+        source: Option<&SourceId>,
+    ) -> Result<Vec<UserApp>, StoreError>;
+    /// Removes the app of one user, or of every user (`None`); how many.
+    async fn remove_user_app(
+        &self,
+        user: Option<&str>,
+        source: &SourceId,
+        app_name: &str,
+    ) -> Result<u64, StoreError>;
+
+    /// Up to `limit` (user, catalog app) pairs to hydrate now (rules above).
+    async fn stale_user_apps(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StaleApp>, StoreError>;
+
+    /// The lease form of [`stale_user_apps`](Self::stale_user_apps) for
+    /// several drivers (market replicas): atomically selects the same apps and
+    /// marks each pending at its catalog version until `until`, so a
+    /// concurrent claim does not return them again before `until`.
+    async fn claim_stale_user_apps(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<StaleApp>, StoreError>;
+}
+
+/// The data watcher's position in chart-repo's `/state-changes` feed.
+#[async_trait::async_trait]
+pub trait WatcherStore: Send + Sync {
+    /// The last applied state-change id; 0 before the first.
+    async fn watcher_cursor(&self) -> Result<i64, StoreError>;
+    /// Moves the cursor forward to `cursor`; never back (a smaller value is
+    /// ignored). Returns the stored cursor.
+    async fn set_watcher_cursor(&self, cursor: i64) -> Result<i64, StoreError>;
+}
+
+/// Live events for `GET /events`, per user, resumable by `Last-Event-ID`.
+///
+/// Ids are strictly increasing in commit order: a reader that saw id `n` never
+/// later sees a new event with an id below `n`.
+#[async_trait::async_trait]
+pub trait EventStore: Send + Sync {
+    /// Appends an event for `user` (`None`: every user); its id.
+    async fn append_event(
+        &self,
+        user: Option<&str>,
+        kind: &str,
+        data: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<EventId, StoreError>;
+    /// The user's and the broadcast events with id `> after`, oldest first.
+    async fn events_after(
+        &self,
+        user: &str,
+        after: EventId,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError>;
+    /// Keeps the newest `keep_last` events; how many were deleted.
+    async fn trim_events(&self, keep_last: u64) -> Result<u64, StoreError>;
 }
 
 /// Opens the store the URL names (without migrating it).
@@ -144,4 +366,65 @@ fn decode_setting(
             .map_err(|e| StoreError::Corrupt(format!("setting {}: {e}", key.as_str())))
     })
     .transpose()
+}
+
+fn encode_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(what: &str, doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// The error of a catalog write for a source that does not exist.
+fn unknown_source(source: &SourceId) -> StoreError {
+    StoreError::Conflict(format!("unknown market source {source}"))
+}
+
+fn parse_source(raw: &str) -> Result<SourceId, StoreError> {
+    SourceId::parse(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_status(raw: &str) -> Result<UserAppStatus, StoreError> {
+    UserAppStatus::parse(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown user app status {raw:?}")))
+}
+
+/// Compares the stored digests of a source's apps (name → digest) with
+/// `apps` (the last of a name wins): the diff (added and updated, sorted) and
+/// the apps to write.
+fn plan_upsert<'a>(
+    stored: &std::collections::HashMap<String, String>,
+    apps: &'a [CatalogApp],
+) -> (CatalogDiff, Vec<&'a CatalogApp>) {
+    let mut last: std::collections::BTreeMap<&str, &CatalogApp> = Default::default();
+    for app in apps {
+        last.insert(&app.name, app);
+    }
+    let mut diff = CatalogDiff::default();
+    let mut writes = Vec::new();
+    for (name, app) in last {
+        match stored.get(name) {
+            None => diff.added.push(name.to_owned()),
+            Some(digest) if *digest != app.entry_digest => diff.updated.push(name.to_owned()),
+            Some(_) => continue,
+        }
+        writes.push(app);
+    }
+    (diff, writes)
+}
+
+/// The stored names that `keep` does not list, sorted.
+fn removed_names(
+    stored: &std::collections::HashMap<String, String>,
+    keep: &[CatalogApp],
+) -> Vec<String> {
+    let keep: std::collections::HashSet<&str> = keep.iter().map(|a| a.name.as_str()).collect();
+    let mut gone: Vec<String> = stored
+        .keys()
+        .filter(|n| !keep.contains(n.as_str()))
+        .cloned()
+        .collect();
+    gone.sort();
+    gone
 }

@@ -8,3 +8,6 @@ mod fetch;
 mod source;
 mod source_serve;
 mod store;
+mod store_catalog;
+mod store_events;
+mod store_users;

@@ -1,10 +1,76 @@
 //! The store contract on every backend, each against its real server: the
-//! shared market-source contract plus what only market keeps (settings).
+//! shared market-source contract plus what only market keeps (settings here;
+//! catalogs in `store_catalog.rs`, users and their apps in `store_users.rs`,
+//! the watcher cursor and events in `store_events.rs`).
+//!
+//! The cases are plain async fns over `Arc<dyn MarketStore>`;
+//! [`market_store_contract!`] turns each into a `#[tokio::test]` per backend.
+//! Time is simulated: every operation that compares times takes `now`, so no
+//! case sleeps.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, TimeZone, Utc};
 use market::store::{MarketStore, PostgresStore, SettingKey, SqliteStore};
+use market_model::SourceId;
 use test_harness::PostgresServer;
+
+/// A fixed instant plus `secs` seconds: the simulated clock of every case.
+pub fn t(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(secs)
+}
+
+pub fn sid(s: &str) -> SourceId {
+    SourceId::parse(s).unwrap()
+}
+
+/// One `#[tokio::test]` per `module::case`, over a fresh store from `$fresh`.
+macro_rules! market_store_contract {
+    ($fresh:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (store, _guard) = $fresh.await;
+                crate::$module::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// Every case of the market-only contract, for one backend.
+macro_rules! all_cases {
+    ($fresh:expr) => {
+        market_store_contract!($fresh;
+            store_catalog::replace_reports_added_updated_removed,
+            store_catalog::replace_leaves_other_sources_alone,
+            store_catalog::incremental_upsert_and_remove,
+            store_catalog::looks_up_by_name_and_ids,
+            store_catalog::keeps_meta_and_listing,
+            store_catalog::unknown_source_is_conflict,
+            store_catalog::deleting_a_source_drops_its_catalog,
+            store_catalog::large_unchanged_replace_is_empty,
+            store_users::ensure_user_reports_creation,
+            store_users::one_admin_at_a_time,
+            store_users::concurrent_promotions_leave_one_admin,
+            store_users::user_app_ready_failed_attempts,
+            store_users::user_apps_are_partitioned,
+            store_users::removes_user_apps,
+            store_users::stale_missing_and_version_changed,
+            store_users::stale_failed_retry_due,
+            store_users::permanent_failure_waits_for_new_version,
+            store_users::pending_is_stale_after_its_deadline,
+            store_users::stale_excludes_inactive_sources,
+            store_users::new_user_makes_every_app_stale,
+            store_users::stale_is_ordered_and_limited,
+            store_users::claim_marks_pending_until_its_deadline,
+            store_users::concurrent_claims_are_disjoint,
+            store_events::cursor_starts_at_zero_and_never_moves_back,
+            store_events::events_are_partitioned_with_broadcasts,
+            store_events::concurrent_appends_get_increasing_ids,
+            store_events::trim_keeps_the_newest,
+        );
+    };
+}
 
 async fn fresh_sqlite() -> (Arc<dyn MarketStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -54,6 +120,8 @@ async fn keeps_settings(store: &dyn MarketStore) {
 mod sqlite {
     use market::store::StoreError;
 
+    all_cases!(super::fresh_sqlite());
+
     test_harness::source_store_contract!(super::fresh_sqlite(), conflict: StoreError::Conflict(_));
 
     #[tokio::test]
@@ -65,6 +133,8 @@ mod sqlite {
 
 mod postgres {
     use market::store::StoreError;
+
+    all_cases!(super::fresh_postgres());
 
     test_harness::source_store_contract!(super::fresh_postgres(), conflict: StoreError::Conflict(_));
 

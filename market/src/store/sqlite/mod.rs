@@ -1,33 +1,66 @@
-//! The production profile: PostgreSQL through a connection pool.
+//! The embedded profile: one SQLite file in WAL mode.
 //!
-//! The pool reconnects by itself, so a database restart shows as `Unavailable`
-//! errors (503 at the API) until it is back, never as a crash.
+//! Every transition that reads before it writes runs in a `BEGIN IMMEDIATE`
+//! transaction ([`SqliteStore::begin`]): it takes the write lock up front, so
+//! two writers never both read and then fail to upgrade. Times are stored as
+//! milliseconds since the epoch (except the sources' `updated_at`).
 
+mod catalog;
+mod events;
+mod user_apps;
+mod users;
+mod watcher;
+
+use std::path::Path;
+use std::str::FromStr;
 use std::time::Duration;
 
 use market_model::{MarketSource, SourceId};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
-use super::{MarketStore, ONE_ACTIVE_REMOTE, SettingKey, SourceRow, StoreError};
+use super::{MarketStore, ONE_ACTIVE_REMOTE, SettingKey, SourceRow, StoreError, decode_setting};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// PostgreSQL backend of [`MarketStore`].
+/// SQLite backend of [`MarketStore`].
 #[derive(Clone, Debug)]
-pub struct PostgresStore {
-    pool: PgPool,
+pub struct SqliteStore {
+    pool: SqlitePool,
 }
 
-impl PostgresStore {
-    /// Connects, failing if the server cannot be reached within a few seconds.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+impl SqliteStore {
+    /// Opens (creating it and its folder if needed) the database file.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}")))?;
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         Ok(Self { pool })
+    }
+}
+
+impl SqliteStore {
+    /// A transaction holding SQLite's write lock from its start.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(unavailable)
     }
 }
 
@@ -36,7 +69,7 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 }
 
 #[async_trait::async_trait]
-impl MarketStore for PostgresStore {
+impl MarketStore for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR
             .run(&self.pool)
@@ -66,7 +99,7 @@ impl MarketStore for PostgresStore {
     async fn source(&self, id: &SourceId) -> Result<Option<MarketSource>, StoreError> {
         let row: Option<SourceRow> = sqlx::query_as(
             "SELECT id, name, type, base_url, priority, is_active, description, updated_at
-             FROM market_sources WHERE id = $1",
+             FROM market_sources WHERE id = ?",
         )
         .bind(id.as_str())
         .fetch_optional(&self.pool)
@@ -78,7 +111,7 @@ impl MarketStore for PostgresStore {
     async fn put_source(&self, s: &MarketSource) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO market_sources (id, name, type, base_url, priority, is_active, description, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type,
                 base_url = excluded.base_url, priority = excluded.priority, is_active = excluded.is_active,
                 description = excluded.description, updated_at = excluded.updated_at",
@@ -98,7 +131,7 @@ impl MarketStore for PostgresStore {
     }
 
     async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM market_sources WHERE id = $1")
+        let done = sqlx::query("DELETE FROM market_sources WHERE id = ?")
             .bind(id.as_str())
             .execute(&self.pool)
             .await
@@ -107,11 +140,12 @@ impl MarketStore for PostgresStore {
     }
 
     async fn setting(&self, key: SettingKey) -> Result<Option<serde_json::Value>, StoreError> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(key.as_str())
             .fetch_optional(&self.pool)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        decode_setting(key, raw)
     }
 
     async fn put_setting(
@@ -120,14 +154,25 @@ impl MarketStore for PostgresStore {
         value: &serde_json::Value,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, now())
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
         .bind(key.as_str())
-        .bind(value)
+        .bind(value.to_string())
+        .bind(chrono::Utc::now())
         .execute(&self.pool)
         .await
         .map(drop)
         .map_err(unavailable)
     }
+}
+
+/// Milliseconds since the epoch: the stored form of every new time.
+fn millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("time out of range: {ms}")))
 }

@@ -1,46 +1,62 @@
-//! The embedded profile: one SQLite file in WAL mode.
+//! The production profile: PostgreSQL through a connection pool.
+//!
+//! The pool reconnects by itself, so a database restart shows as `Unavailable`
+//! errors (503 at the API) until it is back, never as a crash.
+//!
+//! Writers that read before they write lock what they depend on first: a
+//! catalog writer the source's row (`FOR NO KEY UPDATE`), the admin promotion
+//! event appends and claims of stale user apps a transaction-scoped advisory
+//! lock ([`ADMIN_LOCK`], [`EVENTS_LOCK`], [`CLAIM_LOCK`]). Times are truncated to milliseconds, as SQLite keeps them.
 
-use std::path::Path;
-use std::str::FromStr;
+mod catalog;
+mod events;
+mod user_apps;
+mod users;
+mod watcher;
+
 use std::time::Duration;
 
 use market_model::{MarketSource, SourceId};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::{MarketStore, ONE_ACTIVE_REMOTE, SettingKey, SourceRow, StoreError, decode_setting};
+use super::{MarketStore, ONE_ACTIVE_REMOTE, SettingKey, SourceRow, StoreError};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// SQLite backend of [`MarketStore`].
+/// PostgreSQL backend of [`MarketStore`].
 #[derive(Clone, Debug)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+pub struct PostgresStore {
+    pool: PgPool,
 }
 
-impl SqliteStore {
-    /// Opens (creating it and its folder if needed) the database file.
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-            })?;
-        }
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+impl PostgresStore {
+    /// Connects, failing if the server cannot be reached within a few seconds.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}")))?;
         Ok(Self { pool })
     }
+}
+
+/// Advisory lock held while a user is made admin (one admin at a time).
+const ADMIN_LOCK: i64 = 0x6d6b_7400_0000_0001;
+/// Advisory lock held by each event append until it commits, so event ids
+/// become visible in increasing order (an identity alone allocates in order
+/// but may commit out of it, and a reader would skip the late one).
+const EVENTS_LOCK: i64 = 0x6d6b_7400_0000_0002;
+
+/// Advisory lock held by each claim of stale user apps (see
+/// `claim_stale_user_apps`).
+const CLAIM_LOCK: i64 = 0x6d6b_7400_0000_0003;
+
+/// The stored precision of every new time.
+fn ms(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(3)
 }
 
 fn unavailable(e: sqlx::Error) -> StoreError {
@@ -48,7 +64,7 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 }
 
 #[async_trait::async_trait]
-impl MarketStore for SqliteStore {
+impl MarketStore for PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR
             .run(&self.pool)
@@ -78,7 +94,7 @@ impl MarketStore for SqliteStore {
     async fn source(&self, id: &SourceId) -> Result<Option<MarketSource>, StoreError> {
         let row: Option<SourceRow> = sqlx::query_as(
             "SELECT id, name, type, base_url, priority, is_active, description, updated_at
-             FROM market_sources WHERE id = ?",
+             FROM market_sources WHERE id = $1",
         )
         .bind(id.as_str())
         .fetch_optional(&self.pool)
@@ -90,7 +106,7 @@ impl MarketStore for SqliteStore {
     async fn put_source(&self, s: &MarketSource) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO market_sources (id, name, type, base_url, priority, is_active, description, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type,
                 base_url = excluded.base_url, priority = excluded.priority, is_active = excluded.is_active,
                 description = excluded.description, updated_at = excluded.updated_at",
@@ -110,7 +126,7 @@ impl MarketStore for SqliteStore {
     }
 
     async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM market_sources WHERE id = ?")
+        let done = sqlx::query("DELETE FROM market_sources WHERE id = $1")
             .bind(id.as_str())
             .execute(&self.pool)
             .await
@@ -119,12 +135,11 @@ impl MarketStore for SqliteStore {
     }
 
     async fn setting(&self, key: SettingKey) -> Result<Option<serde_json::Value>, StoreError> {
-        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key.as_str())
             .fetch_optional(&self.pool)
             .await
-            .map_err(unavailable)?;
-        decode_setting(key, raw)
+            .map_err(unavailable)
     }
 
     async fn put_setting(
@@ -133,12 +148,11 @@ impl MarketStore for SqliteStore {
         value: &serde_json::Value,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, now())
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
         .bind(key.as_str())
-        .bind(value.to_string())
-        .bind(chrono::Utc::now())
+        .bind(value)
         .execute(&self.pool)
         .await
         .map(drop)

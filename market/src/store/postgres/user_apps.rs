@@ -1,0 +1,304 @@
+//! Rendered user apps and the hydration driver's query on PostgreSQL.
+
+use chrono::{DateTime, Utc};
+use market_model::SourceId;
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use super::{CLAIM_LOCK, PostgresStore, ms, unavailable};
+use crate::store::{
+    StaleApp, StoreError, UserApp, UserAppFailure, UserAppKey, UserAppStore, parse_source,
+    parse_status,
+};
+
+const COLUMNS: &str = "user_name, source, app_name, app_id, version, status, payload, \
+    failure_step, failure_reason, failure_at, attempts, next_attempt_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    user_name: String,
+    source: String,
+    app_name: String,
+    app_id: String,
+    version: String,
+    status: String,
+    payload: Option<Value>,
+    failure_step: Option<String>,
+    failure_reason: Option<String>,
+    failure_at: Option<DateTime<Utc>>,
+    attempts: i32,
+    next_attempt_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for UserApp {
+    type Error = StoreError;
+    fn try_from(row: Row) -> Result<Self, StoreError> {
+        let failure = match (row.failure_step, row.failure_reason, row.failure_at) {
+            (Some(step), Some(reason), Some(at)) => Some(UserAppFailure { step, reason, at }),
+            _ => None,
+        };
+        Ok(UserApp {
+            source: parse_source(&row.source)?,
+            status: parse_status(&row.status)?,
+            payload: row.payload,
+            failure,
+            attempts: u32::try_from(row.attempts)
+                .map_err(|_| StoreError::Corrupt(format!("attempts {}", row.attempts)))?,
+            next_attempt_at: row.next_attempt_at,
+            updated_at: row.updated_at,
+            user: row.user_name,
+            app_name: row.app_name,
+            app_id: row.app_id,
+            version: row.version,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl UserAppStore for PostgresStore {
+    async fn put_user_app_ready(
+        &self,
+        key: &UserAppKey,
+        app_id: &str,
+        version: &str,
+        payload: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO user_apps (user_name, source, app_name, app_id, version, status, payload,
+                attempts, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'ready', $6, 0, $7)
+             ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
+                version = excluded.version, status = 'ready', payload = excluded.payload,
+                failure_step = NULL, failure_reason = NULL, failure_at = NULL, attempts = 0,
+                next_attempt_at = NULL, updated_at = excluded.updated_at",
+        )
+        .bind(&key.user)
+        .bind(key.source.as_str())
+        .bind(&key.app_name)
+        .bind(app_id)
+        .bind(version)
+        .bind(payload)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(unavailable)
+    }
+
+    async fn put_user_app_pending(
+        &self,
+        key: &UserAppKey,
+        app_id: &str,
+        version: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        upsert_pending(&mut conn, key, app_id, version, until, now).await
+    }
+
+    async fn put_user_app_failed(
+        &self,
+        key: &UserAppKey,
+        app_id: &str,
+        version: &str,
+        failure: &UserAppFailure,
+        next_attempt_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let attempts: i32 = sqlx::query_scalar(
+            "INSERT INTO user_apps (user_name, source, app_name, app_id, version, status,
+                failure_step, failure_reason, failure_at, attempts, next_attempt_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'failed', $6, $7, $8, 1, $9, $10)
+             ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
+                attempts = CASE WHEN user_apps.version = excluded.version
+                    THEN user_apps.attempts + 1 ELSE 1 END,
+                version = excluded.version, status = 'failed',
+                failure_step = excluded.failure_step, failure_reason = excluded.failure_reason,
+                failure_at = excluded.failure_at, next_attempt_at = excluded.next_attempt_at,
+                updated_at = excluded.updated_at
+             RETURNING attempts",
+        )
+        .bind(&key.user)
+        .bind(key.source.as_str())
+        .bind(&key.app_name)
+        .bind(app_id)
+        .bind(version)
+        .bind(&failure.step)
+        .bind(&failure.reason)
+        .bind(ms(failure.at))
+        .bind(next_attempt_at.map(ms))
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        u32::try_from(attempts).map_err(|_| StoreError::Corrupt(format!("attempts {attempts}")))
+    }
+
+    async fn user_app(&self, key: &UserAppKey) -> Result<Option<UserApp>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM user_apps WHERE user_name = $1 AND source = $2 AND app_name = $3"
+        );
+        let row: Option<Row> = sqlx::query_as(&sql)
+            .bind(&key.user)
+            .bind(key.source.as_str())
+            .bind(&key.app_name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.map(UserApp::try_from).transpose()
+    }
+
+    async fn user_apps(
+        &self,
+        user: &str,
+        source: Option<&SourceId>,
+    ) -> Result<Vec<UserApp>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM user_apps
+             WHERE user_name = $1 AND ($2::text IS NULL OR source = $2)
+             ORDER BY source, app_name"
+        );
+        let rows: Vec<Row> = sqlx::query_as(&sql)
+            .bind(user)
+            .bind(source.map(SourceId::as_str))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter().map(UserApp::try_from).collect()
+    }
+
+    async fn remove_user_app(
+        &self,
+        user: Option<&str>,
+        source: &SourceId,
+        app_name: &str,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM user_apps
+             WHERE ($1::text IS NULL OR user_name = $1) AND source = $2 AND app_name = $3",
+        )
+        .bind(user)
+        .bind(source.as_str())
+        .bind(app_name)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn stale_user_apps(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StaleApp>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        select_stale(&mut conn, now, limit).await
+    }
+
+    async fn claim_stale_user_apps(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<StaleApp>, StoreError> {
+        // `FOR UPDATE SKIP LOCKED` cannot lease here: most stale apps have no
+        // user_apps row yet (the nullable side of the outer join), and
+        // nothing can lock a row that does not exist. Claims are short, so
+        // they take turns on an advisory lock instead; the next claimer then
+        // sees the apps pending until `until`.
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CLAIM_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let stale = select_stale(&mut tx, now, limit).await?;
+        for app in &stale {
+            let key = app.key();
+            upsert_pending(&mut tx, &key, &app.app_id, &app.catalog_version, until, now).await?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(stale)
+    }
+}
+
+/// Marks the key pending at `version` until `until` (see `put_user_app_pending`).
+async fn upsert_pending(
+    conn: &mut PgConnection,
+    key: &UserAppKey,
+    app_id: &str,
+    version: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // A new version starts its attempts (and forgets the old failure).
+    sqlx::query(
+        "INSERT INTO user_apps (user_name, source, app_name, app_id, version, status,
+                attempts, next_attempt_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7)
+             ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
+                attempts = CASE WHEN user_apps.version = excluded.version
+                    THEN user_apps.attempts ELSE 0 END,
+                failure_step = CASE WHEN user_apps.version = excluded.version
+                    THEN user_apps.failure_step END,
+                failure_reason = CASE WHEN user_apps.version = excluded.version
+                    THEN user_apps.failure_reason END,
+                failure_at = CASE WHEN user_apps.version = excluded.version
+                    THEN user_apps.failure_at END,
+                version = excluded.version, status = 'pending',
+                next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at",
+    )
+    .bind(&key.user)
+    .bind(key.source.as_str())
+    .bind(&key.app_name)
+    .bind(app_id)
+    .bind(version)
+    .bind(ms(until))
+    .bind(ms(now))
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+    .map_err(unavailable)
+}
+
+/// The driver's query (see [`UserAppStore`]'s rules).
+async fn select_stale(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<StaleApp>, StoreError> {
+    type StaleRow = (String, String, String, String, String, Value);
+    let rows: Vec<StaleRow> = sqlx::query_as(
+        "SELECT u.name, c.source, c.app_id, c.name, c.version, c.entry
+             FROM users u
+             CROSS JOIN catalog_apps c
+             JOIN market_sources s ON s.id = c.source AND s.is_active
+             LEFT JOIN user_apps a
+                ON a.user_name = u.name AND a.source = c.source AND a.app_name = c.name
+             WHERE a.user_name IS NULL
+                OR a.version <> c.version
+                OR (a.status <> 'ready' AND a.next_attempt_at <= $1)
+             ORDER BY u.name, c.source, c.name
+             LIMIT $2",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    rows.into_iter()
+        .map(|(user, source, app_id, app_name, version, entry)| {
+            Ok(StaleApp {
+                source: parse_source(&source)?,
+                user,
+                app_id,
+                app_name,
+                catalog_version: version,
+                entry,
+            })
+        })
+        .collect()
+}
