@@ -12,8 +12,9 @@ use service_runtime::server::{self, Readiness, Shutdown};
 use service_runtime::{ConfigError, Metrics};
 use tokio::net::TcpListener;
 
+use crate::chart_repo::{ChartRepoClient, ChartRepoClientConfig, ChartRepoError, HttpChartRepo};
 use crate::config::Config;
-use crate::state::AppState;
+use crate::state::{AppState, Signals};
 use crate::store::{self, MarketStore, StoreError};
 
 /// How long in-flight requests may take to finish after a stop signal.
@@ -28,6 +29,8 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("MARKET_DATABASE_URL: {0}")]
     Store(#[from] StoreError),
+    #[error("MARKET_CHART_REPO_URL: {0}")]
+    ChartRepo(#[from] ChartRepoError),
 }
 
 /// A built market: store open and migrated, listener bound.
@@ -38,25 +41,39 @@ pub struct App {
 }
 
 impl App {
-    /// Opens and migrates the store, applies start-up settings and binds the listener.
+    /// Opens and migrates the store, applies start-up settings (the remote source's URL,
+    /// the users of `MARKET_USERS`) and binds the listener.
     pub async fn build(config: Config, shutdown: Shutdown) -> Result<Self, StartupError> {
         let store = store::connect(&config.database).await?;
         store.migrate().await?;
         if let Some(url) = &config.remote_source_url {
             activate_remote_source(store.as_ref(), url.as_str()).await?;
         }
+        crate::users::ensure_configured(store.as_ref(), &config.users).await?;
+        let chart_repo: Arc<dyn ChartRepoClient> = Arc::new(HttpChartRepo::new(
+            config.chart_repo_url.clone(),
+            config.chart_repo_token.clone(),
+            ChartRepoClientConfig::default(),
+        )?);
         let metrics = Metrics::new("market", |_| {});
         let listener = server::bind(config.listen, "MARKET_LISTEN").await?;
         let state = AppState {
             config: Arc::new(config),
             store,
+            chart_repo,
             metrics,
+            signals: Arc::new(Signals::default()),
         };
         Ok(Self {
             state,
             listener,
             shutdown,
         })
+    }
+
+    /// The shared state (the tests wake loops and read the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -71,10 +88,21 @@ impl App {
         service_runtime::http::stack(routes, self.state.metrics.clone(), REQUEST_TIMEOUT)
     }
 
-    /// Serves until the shutdown token is cancelled, then drains.
+    /// Starts the background loops (catalog syncer, hydration driver, data watcher) on
+    /// the shutdown tracker, then serves until the shutdown token is cancelled, and drains.
     pub async fn run(self) -> std::io::Result<()> {
+        self.spawn_loops();
         let router = self.router();
         server::run("market", self.listener, router, &self.shutdown, GRACE).await
+    }
+}
+
+impl App {
+    fn spawn_loops(&self) {
+        let (tracker, token) = (&self.shutdown.tracker, &self.shutdown.token);
+        tracker.spawn(crate::catalog::sync::run(self.state.clone(), token.clone()));
+        tracker.spawn(crate::hydration::run(self.state.clone(), token.clone()));
+        tracker.spawn(crate::watcher::run(self.state.clone(), token.clone()));
     }
 }
 

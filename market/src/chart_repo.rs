@@ -116,6 +116,13 @@ pub trait ChartRepoClient: Send + Sync {
     async fn delete_source(&self, id: &SourceId) -> Result<bool, ChartRepoError>;
     /// `GET /repo/data?user=`.
     async fn repo_data(&self, user: &str) -> Result<RepoData, ChartRepoError>;
+    /// `POST /apps`: the user's rendered payloads (`SyncAppPayload` JSON) for
+    /// `(app id or name, source)` pairs; the ones chart-repo lacks are left out.
+    async fn apps(
+        &self,
+        user: &str,
+        wanted: &[(&str, &SourceId)],
+    ) -> Result<Vec<serde_json::Value>, ChartRepoError>;
 }
 
 /// Timeouts and retries of [`HttpChartRepo`].
@@ -408,6 +415,27 @@ impl ChartRepoClient for HttpChartRepo {
             })
             .collect();
         Ok(RepoData { sources })
+    }
+
+    async fn apps(
+        &self,
+        user: &str,
+        wanted: &[(&str, &SourceId)],
+    ) -> Result<Vec<serde_json::Value>, ChartRepoError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            apps: Vec<serde_json::Value>,
+        }
+        let url = self.url(&["apps"]);
+        let apps: Vec<serde_json::Value> = wanted
+            .iter()
+            .map(|(id, source)| serde_json::json!({ "appid": id, "sourceDataName": source.as_str() }))
+            .collect();
+        let body = serde_json::json!({ "apps": apps, "userid": user });
+        let build = || self.request(reqwest::Method::POST, &url).json(&body);
+        let answer: Answer = self.envelope("apps", &url, build).await?;
+        Ok(answer.apps)
     }
 }
 

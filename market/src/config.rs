@@ -37,6 +37,8 @@ struct RawConfig {
     users: Vec<String>,
     #[serde(default, deserialize_with = "de::opt_string")]
     remote_source_url: Option<String>,
+    #[serde(deserialize_with = "de::string")]
+    olares_version: String,
     log_format: LogFormat,
     task_workers: usize,
     hydration_concurrency: usize,
@@ -57,6 +59,7 @@ impl Default for RawConfig {
             app_service_url: "http://127.0.0.1:6755".into(),
             users: vec!["admin:admin".into()],
             remote_source_url: None,
+            olares_version: "latest".into(),
             log_format: LogFormat::Pretty,
             task_workers: 8,
             hydration_concurrency: 4,
@@ -175,6 +178,9 @@ pub struct Config {
     /// `MARKET_REMOTE_SOURCE_URL`: the `market.olares` source's base URL (a path prefix
     /// such as `https://host/market` is kept).
     pub remote_source_url: Option<Url>,
+    /// `MARKET_OLARES_VERSION` (default `latest`): the Olares version the catalog is
+    /// asked for (the source lists the apps compatible with it; `latest`: every app).
+    pub olares_version: String,
     pub log_format: LogFormat,
     pub task_workers: usize,
     pub hydration_concurrency: usize,
@@ -200,12 +206,19 @@ impl Config {
             app_service_url,
             users,
             remote_source_url,
+            olares_version,
             log_format,
             task_workers,
             hydration_concurrency,
             sync_interval,
             public_mode,
         } = raw;
+        if olares_version.trim().is_empty() {
+            return Err(bad(
+                "olares_version",
+                "must not be empty (e.g. 1.12.3, or latest for every app)".into(),
+            ));
+        }
         let bad = |key: &str, reason: String| ConfigError::new(LAYERS.env_name(key), reason);
         let url = |key: &str, value: &str| http_url(value).map_err(|reason| bad(key, reason));
 
@@ -277,6 +290,7 @@ impl Config {
             app_service_url,
             users,
             remote_source_url,
+            olares_version,
             log_format,
             task_workers,
             hydration_concurrency,

@@ -5,7 +5,9 @@
 //! (routes, one file per resource), `store` (the storage port and backends),
 //! `catalog` (the remote source client and catalog fetch), `chart_repo` (the port to
 //! chart-repo's control API), `outbound` (errors and retries of outbound calls),
-//! `source_serve` (`market source serve`), `cli` (the command line).
+//! `source_serve` (`market source serve`), `cli` (the command line); the background
+//! loops: `catalog::sync` (the syncer), `hydration` (the driver), `watcher` (the data
+//! watcher), and `users` (users known at start or first seen in `X-Bfl-User`).
 
 pub mod api;
 pub mod app;
@@ -13,10 +15,13 @@ pub mod catalog;
 pub mod chart_repo;
 pub mod cli;
 pub mod config;
+pub mod hydration;
 pub mod outbound;
 pub mod source_serve;
 pub mod state;
 pub mod store;
+pub mod users;
+pub mod watcher;
 
 pub use app::App;
 pub use config::Config;

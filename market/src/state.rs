@@ -1,9 +1,12 @@
 //! What every handler and loop shares: configuration and handles.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use service_runtime::Metrics;
+use tokio::sync::Notify;
 
+use crate::chart_repo::ChartRepoClient;
 use crate::config::Config;
 use crate::store::MarketStore;
 
@@ -11,5 +14,32 @@ use crate::store::MarketStore;
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn MarketStore>,
+    pub chart_repo: Arc<dyn ChartRepoClient>,
     pub metrics: Metrics,
+    /// Wakes the background loops (DESIGN.md §5.2).
+    pub signals: Arc<Signals>,
+}
+
+/// How handlers wake the background loops; each loop also polls as a fallback
+/// (STYLE.md §5), so a lost wake-up only delays work.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// A market source changed: push sources to chart-repo and sync the catalog.
+    pub sources_changed: Notify,
+    /// New work for the hydration driver: a new user, a changed catalog.
+    pub hydrate: Notify,
+    /// Users known to be in the store (so `ensure_user` skips the store on the hot path).
+    pub(crate) known_users: Mutex<HashSet<String>>,
+}
+
+impl Signals {
+    /// Wakes the catalog syncer.
+    pub fn source_changed(&self) {
+        self.sources_changed.notify_one();
+    }
+
+    /// Wakes the hydration driver.
+    pub fn wake_hydration(&self) {
+        self.hydrate.notify_one();
+    }
 }

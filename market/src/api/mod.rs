@@ -1,5 +1,7 @@
 //! The REST API under `/app-store/api/v2` (DESIGN.md §5.1), one module per resource.
 
+pub mod error;
+mod settings;
 mod version;
 
 use axum::Router;
@@ -11,6 +13,8 @@ pub const PREFIX: &str = "/app-store/api/v2";
 
 /// Every route under [`PREFIX`].
 pub fn router(state: AppState) -> Router {
-    let api = Router::new().merge(version::routes());
+    let api = Router::new()
+        .merge(version::routes())
+        .merge(settings::routes());
     Router::new().nest(PREFIX, api).with_state(state)
 }

@@ -5,6 +5,7 @@
 
 pub mod fetch;
 pub mod source_client;
+pub mod sync;
 
 pub use fetch::{Fetched, FetchedCatalog, fetch_catalog};
 pub use source_client::{RemoteSource, SourceClient, SourceClientConfig, SourceError};

@@ -17,7 +17,7 @@ use test_harness::RunningBinary;
 
 use crate::source::{TestSource, copy_of, serve_dir};
 
-const TOKEN: &str = "test-token";
+pub(crate) const TOKEN: &str = "test-token";
 const SOURCE: &str = "market.olares";
 
 /// `chart-repo` beside this test's `market` binary in the same target directory, or the
@@ -63,7 +63,7 @@ fn newer_file(dir: &Path, than: std::time::SystemTime) -> Option<PathBuf> {
     None
 }
 
-fn start_chart_repo(data: &Path) -> RunningBinary {
+pub(crate) fn start_chart_repo(data: &Path) -> RunningBinary {
     let envs = [
         ("CHART_REPO_LISTEN", "127.0.0.1:0"),
         ("CHART_REPO_DATA_DIR", data.to_str().unwrap()),

@@ -5,6 +5,7 @@
 mod boot;
 mod chart_repo;
 mod fetch;
+mod loops;
 mod source;
 mod source_serve;
 mod store;

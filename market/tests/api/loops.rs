@@ -1,0 +1,196 @@
+//! The background loops end to end, in-process: a real `chart-repo` binary, a
+//! `market_source` server over a copy of the fixture catalog, and the market built by
+//! `App::build` (what `main` runs). After start every listed app is ready for every
+//! configured user; an edited chart reaches the user and the old package leaves the
+//! index; a deleted chart leaves the market and chart-repo; the watcher's cursor
+//! survives a restart.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use market::chart_repo::ChartRepoClient;
+use market::config::{DatabaseUrl, UserSpec};
+use market::state::AppState;
+use market::store::{UserApp, UserAppStatus};
+use market::{App, Config};
+use market_model::SourceId;
+use service_runtime::{LogFormat, Shutdown};
+use test_harness::eventually;
+
+use crate::chart_repo::{TOKEN, start_chart_repo};
+use crate::source::{copy_of, olares_dir, reload, serve_dir};
+
+const LISTED: usize = 21;
+const WITHIN: Duration = Duration::from_secs(300);
+
+fn config(data: &Path, chart_repo: &str, source: &str) -> Config {
+    let url = |s: &str| s.parse::<url::Url>().unwrap();
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.to_owned(),
+        database: DatabaseUrl::Sqlite(data.join("market.db")),
+        chart_repo_url: url(chart_repo),
+        chart_repo_public_url: url(chart_repo),
+        chart_repo_token: Some(TOKEN.to_owned().into()),
+        app_service_url: url("http://127.0.0.1:6755"),
+        users: vec![
+            UserSpec::parse("alice:admin").unwrap(),
+            UserSpec::parse("bob").unwrap(),
+        ],
+        remote_source_url: Some(url(source)),
+        olares_version: "latest".into(),
+        log_format: LogFormat::Pretty,
+        task_workers: 2,
+        hydration_concurrency: 4,
+        sync_interval: Duration::from_secs(3600),
+        public_mode: false,
+    }
+}
+
+/// A market running in this process; stopped (and drained) by [`TestMarket::stop`].
+struct TestMarket {
+    state: AppState,
+    shutdown: Shutdown,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestMarket {
+    async fn start(config: Config) -> Self {
+        let shutdown = Shutdown::new();
+        let app = App::build(config, shutdown.clone()).await.unwrap();
+        let state = app.state().clone();
+        let server = tokio::spawn(app.run());
+        Self {
+            state,
+            shutdown,
+            server,
+        }
+    }
+
+    async fn stop(self) {
+        self.shutdown.token.cancel();
+        self.server.await.unwrap().unwrap();
+    }
+
+    async fn apps(&self, user: &str) -> Vec<UserApp> {
+        self.state.store.user_apps(user, None).await.unwrap()
+    }
+}
+
+fn every_fixture_app() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(olares_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Rewrites the chart's version in Chart.yaml and OlaresManifest.yaml `metadata.version`.
+fn bump_version(app: &Path, from: &str, to: &str) {
+    for (file, old, new) in [
+        ("Chart.yaml", format!("version: {from}"), format!("version: {to}")),
+        (
+            "OlaresManifest.yaml",
+            format!("version: '{from}'"),
+            format!("version: '{to}'"),
+        ),
+    ] {
+        let path = app.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(&old), "{} holds {old}", path.display());
+        std::fs::write(&path, text.replacen(&old, &new, 1)).unwrap();
+    }
+}
+
+async fn all_ready(market: &TestMarket, user: &str, count: usize) -> Option<Vec<UserApp>> {
+    let apps = market.apps(user).await;
+    let ready = apps.len() == count && apps.iter().all(|a| a.status == UserAppStatus::Ready);
+    ready.then_some(apps)
+}
+
+async fn user_index(chart_repo: &str, user: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{chart_repo}/u/{user}/market.olares/index.yaml"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_persists() {
+    let names = every_fixture_app();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (_tmp, dir): (_, PathBuf) = copy_of(&refs);
+    let source = serve_dir(&dir).await;
+    let repo_data = tempfile::tempdir().unwrap();
+    let chart_repo = start_chart_repo(repo_data.path());
+    let data = tempfile::tempdir().unwrap();
+    let market = TestMarket::start(config(data.path(), &chart_repo.url, &source.base)).await;
+
+    // Every listed app renders for both configured users.
+    for user in ["alice", "bob"] {
+        let apps = eventually(WITHIN, &format!("{user}'s {LISTED} apps ready"), || {
+            all_ready(&market, user, LISTED)
+        })
+        .await;
+        assert!(apps.iter().all(|a| a.payload.is_some()));
+        assert!(apps.iter().all(|a| a.failure.is_none()), "{apps:#?}");
+    }
+    assert_eq!(
+        market.state.store.admin().await.unwrap().as_deref(),
+        Some("alice")
+    );
+
+    // An edited chart reaches alice; the old package leaves her index.
+    bump_version(&dir.join("ghost"), "1.0.15", "1.0.16");
+    reload(&source.catalog).await;
+    market.state.signals.source_changed();
+    let key = market::store::UserAppKey::new("alice", &SourceId::parse("market.olares").unwrap(), "ghost");
+    eventually(WITHIN, "alice's ghost at 1.0.16", || async {
+        let app = market.state.store.user_app(&key).await.unwrap()?;
+        (app.version == "1.0.16" && app.status == UserAppStatus::Ready).then_some(())
+    })
+    .await;
+    eventually(WITHIN, "only ghost 1.0.16 in alice's index", || async {
+        let index = user_index(&chart_repo.url, "alice").await;
+        (index.contains("ghost-1.0.16.tgz") && !index.contains("ghost-1.0.15.tgz")).then_some(())
+    })
+    .await;
+
+    // A deleted chart leaves market's user apps and chart-repo.
+    std::fs::remove_dir_all(dir.join("mysql")).unwrap();
+    reload(&source.catalog).await;
+    market.state.signals.source_changed();
+    for user in ["alice", "bob"] {
+        eventually(WITHIN, &format!("mysql gone for {user}"), || async {
+            let apps = market.apps(user).await;
+            (apps.len() == LISTED - 1 && !apps.iter().any(|a| a.app_name == "mysql")).then_some(())
+        })
+        .await;
+    }
+    let mysql = market_model::protocol::app_id("mysql");
+    let held = market.state.chart_repo.repo_data("alice").await.unwrap();
+    assert!(
+        !held.sources["market.olares"].iter().any(|a| a.app_id == mysql),
+        "{held:?}"
+    );
+    assert!(!user_index(&chart_repo.url, "alice").await.contains("mysql-"));
+
+    // The watcher followed the feed; its cursor survives a restart.
+    let cursor = eventually(WITHIN, "the watcher's cursor moved", || async {
+        let c = market.state.store.watcher_cursor().await.unwrap();
+        (c > 0).then_some(c)
+    })
+    .await;
+    market.stop().await;
+    let market = TestMarket::start(config(data.path(), &chart_repo.url, &source.base)).await;
+    assert!(market.state.store.watcher_cursor().await.unwrap() >= cursor);
+    market.stop().await;
+}
