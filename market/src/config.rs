@@ -213,14 +213,14 @@ impl Config {
             sync_interval,
             public_mode,
         } = raw;
+        let bad = |key: &str, reason: String| ConfigError::new(LAYERS.env_name(key), reason);
+        let url = |key: &str, value: &str| http_url(value).map_err(|reason| bad(key, reason));
         if olares_version.trim().is_empty() {
             return Err(bad(
                 "olares_version",
                 "must not be empty (e.g. 1.12.3, or latest for every app)".into(),
             ));
         }
-        let bad = |key: &str, reason: String| ConfigError::new(LAYERS.env_name(key), reason);
-        let url = |key: &str, value: &str| http_url(value).map_err(|reason| bad(key, reason));
 
         let listen = listen.parse().map_err(|_| {
             bad(

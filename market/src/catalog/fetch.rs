@@ -59,9 +59,11 @@ pub async fn fetch_catalog(
     }
     let info = source.info(version).await?;
     let (wanted, mut delisted) = split_listing(&info.data);
-    let batches: Vec<&[String]> = wanted.chunks(MAX_APP_IDS).collect();
+    // Owned batches: a stream over borrowed slices makes this future's `Send` depend on
+    // a higher-ranked lifetime the compiler cannot prove when the syncer is spawned.
+    let batches: Vec<Vec<String>> = wanted.chunks(MAX_APP_IDS).map(<[String]>::to_vec).collect();
     let answers: Vec<_> = stream::iter(batches)
-        .map(|batch| source.details(batch, version))
+        .map(|batch| async move { source.details(&batch, version).await })
         .buffer_unordered(DETAILS_CONCURRENCY)
         .try_collect()
         .await?;

@@ -23,7 +23,7 @@ use crate::source::{copy_of, olares_dir, reload, serve_dir};
 const LISTED: usize = 21;
 const WITHIN: Duration = Duration::from_secs(300);
 
-fn config(data: &Path, chart_repo: &str, source: &str) -> Config {
+fn config(data: &Path, chart_repo: &str, source: Option<&str>) -> Config {
     let url = |s: &str| s.parse::<url::Url>().unwrap();
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -37,7 +37,7 @@ fn config(data: &Path, chart_repo: &str, source: &str) -> Config {
             UserSpec::parse("alice:admin").unwrap(),
             UserSpec::parse("bob").unwrap(),
         ],
-        remote_source_url: Some(url(source)),
+        remote_source_url: source.map(url),
         olares_version: "latest".into(),
         log_format: LogFormat::Pretty,
         task_workers: 2,
@@ -50,6 +50,8 @@ fn config(data: &Path, chart_repo: &str, source: &str) -> Config {
 /// A market running in this process; stopped (and drained) by [`TestMarket::stop`].
 struct TestMarket {
     state: AppState,
+    /// `http://ADDR/app-store/api/v2`.
+    api: String,
     shutdown: Shutdown,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -59,9 +61,11 @@ impl TestMarket {
         let shutdown = Shutdown::new();
         let app = App::build(config, shutdown.clone()).await.unwrap();
         let state = app.state().clone();
+        let api = format!("http://{}/app-store/api/v2", app.local_addr().unwrap());
         let server = tokio::spawn(app.run());
         Self {
             state,
+            api,
             shutdown,
             server,
         }
@@ -132,7 +136,7 @@ async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_pers
     let repo_data = tempfile::tempdir().unwrap();
     let chart_repo = start_chart_repo(repo_data.path());
     let data = tempfile::tempdir().unwrap();
-    let market = TestMarket::start(config(data.path(), &chart_repo.url, &source.base)).await;
+    let market = TestMarket::start(config(data.path(), &chart_repo.url, Some(&source.base))).await;
 
     // Every listed app renders for both configured users.
     for user in ["alice", "bob"] {
@@ -190,7 +194,61 @@ async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_pers
     })
     .await;
     market.stop().await;
-    let market = TestMarket::start(config(data.path(), &chart_repo.url, &source.base)).await;
+    let market = TestMarket::start(config(data.path(), &chart_repo.url, Some(&source.base))).await;
     assert!(market.state.store.watcher_cursor().await.unwrap() >= cursor);
+    market.stop().await;
+}
+
+async fn call(method: reqwest::Method, url: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn settings_keep_one_active_remote_and_a_settings_document() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let repo_data = tempfile::tempdir().unwrap();
+    let chart_repo = start_chart_repo(repo_data.path());
+    let data = tempfile::tempdir().unwrap();
+    let market = TestMarket::start(config(data.path(), &chart_repo.url, None)).await;
+    let sources = format!("{}/settings/market-source", market.api);
+
+    let (status, body) = call(Method::GET, &sources, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["sources"].as_array().unwrap().len(), 4, "{body}");
+    assert!(body["data"]["updated_at"].is_string());
+
+    let remote = |id: &str| json!({"id": id, "name": id, "type": "remote", "base_url": "http://127.0.0.1:9", "is_active": true});
+    let (status, body) = call(Method::POST, &sources, Some(remote("market.olares"))).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = call(Method::GET, &sources, None).await;
+    assert_eq!(body["data"]["default_source"], "market.olares");
+
+    let (status, body) = call(Method::POST, &sources, Some(remote("mirror"))).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("active_remote_exists")), "{body}");
+    let (status, body) = call(Method::POST, &sources, Some(json!({"id": "x", "name": "x", "type": "remote", "base_url": "nope"}))).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+
+    let one = format!("{sources}/market.olares");
+    assert_eq!(call(Method::DELETE, &one, None).await.0, 200);
+    let (status, body) = call(Method::DELETE, &one, None).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "{body}");
+    // Now another remote may be the active one.
+    assert_eq!(call(Method::POST, &sources, Some(remote("mirror"))).await.0, 200);
+
+    let settings = format!("{}/settings/market-settings", market.api);
+    assert_eq!(call(Method::GET, &settings, None).await.1["data"], json!({}));
+    let doc = json!({"selected_source": "mirror", "flags": {"beta": true}});
+    assert_eq!(call(Method::PUT, &settings, Some(doc.clone())).await.0, 200);
+    assert_eq!(call(Method::GET, &settings, None).await.1["data"], doc);
+    let (status, _) = call(Method::PUT, &settings, Some(json!([1]))).await;
+    assert_eq!(status, 400);
     market.stop().await;
 }
