@@ -78,10 +78,7 @@ pub async fn run(state: AppState, token: CancellationToken) {
 pub async fn run_round(state: &AppState) -> Result<usize, StoreError> {
     let now = Utc::now();
     let until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
-    let claimed = state
-        .store
-        .claim_stale_user_apps(now, BATCH, until)
-        .await?;
+    let claimed = state.store.claim_stale_user_apps(now, BATCH, until).await?;
     if claimed.is_empty() {
         return Ok(0);
     }

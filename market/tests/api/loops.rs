@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use market::chart_repo::ChartRepoClient;
 use market::config::{DatabaseUrl, UserSpec};
 use market::state::AppState;
 use market::store::{UserApp, UserAppStatus};
@@ -95,7 +94,11 @@ fn every_fixture_app() -> Vec<String> {
 /// Rewrites the chart's version in Chart.yaml and OlaresManifest.yaml `metadata.version`.
 fn bump_version(app: &Path, from: &str, to: &str) {
     for (file, old, new) in [
-        ("Chart.yaml", format!("version: {from}"), format!("version: {to}")),
+        (
+            "Chart.yaml",
+            format!("version: {from}"),
+            format!("version: {to}"),
+        ),
         (
             "OlaresManifest.yaml",
             format!("version: '{from}'"),
@@ -156,7 +159,11 @@ async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_pers
     bump_version(&dir.join("ghost"), "1.0.15", "1.0.16");
     reload(&source.catalog).await;
     market.state.signals.source_changed();
-    let key = market::store::UserAppKey::new("alice", &SourceId::parse("market.olares").unwrap(), "ghost");
+    let key = market::store::UserAppKey::new(
+        "alice",
+        &SourceId::parse("market.olares").unwrap(),
+        "ghost",
+    );
     eventually(WITHIN, "alice's ghost at 1.0.16", || async {
         let app = market.state.store.user_app(&key).await.unwrap()?;
         (app.version == "1.0.16" && app.status == UserAppStatus::Ready).then_some(())
@@ -182,10 +189,16 @@ async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_pers
     let mysql = market_model::protocol::app_id("mysql");
     let held = market.state.chart_repo.repo_data("alice").await.unwrap();
     assert!(
-        !held.sources["market.olares"].iter().any(|a| a.app_id == mysql),
+        !held.sources["market.olares"]
+            .iter()
+            .any(|a| a.app_id == mysql),
         "{held:?}"
     );
-    assert!(!user_index(&chart_repo.url, "alice").await.contains("mysql-"));
+    assert!(
+        !user_index(&chart_repo.url, "alice")
+            .await
+            .contains("mysql-")
+    );
 
     // The watcher followed the feed; its cursor survives a restart.
     let cursor = eventually(WITHIN, "the watcher's cursor moved", || async {
@@ -199,7 +212,11 @@ async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_pers
     market.stop().await;
 }
 
-async fn call(method: reqwest::Method, url: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+async fn call(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
     let mut request = reqwest::Client::new().request(method, url);
     if let Some(body) = body {
         request = request.json(&body);
@@ -222,7 +239,11 @@ async fn settings_keep_one_active_remote_and_a_settings_document() {
 
     let (status, body) = call(Method::GET, &sources, None).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["sources"].as_array().unwrap().len(), 4, "{body}");
+    assert_eq!(
+        body["data"]["sources"].as_array().unwrap().len(),
+        4,
+        "{body}"
+    );
     assert!(body["data"]["updated_at"].is_string());
 
     let remote = |id: &str| json!({"id": id, "name": id, "type": "remote", "base_url": "http://127.0.0.1:9", "is_active": true});
@@ -232,19 +253,42 @@ async fn settings_keep_one_active_remote_and_a_settings_document() {
     assert_eq!(body["data"]["default_source"], "market.olares");
 
     let (status, body) = call(Method::POST, &sources, Some(remote("mirror"))).await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("active_remote_exists")), "{body}");
-    let (status, body) = call(Method::POST, &sources, Some(json!({"id": "x", "name": "x", "type": "remote", "base_url": "nope"}))).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("active_remote_exists")),
+        "{body}"
+    );
+    let (status, body) = call(
+        Method::POST,
+        &sources,
+        Some(json!({"id": "x", "name": "x", "type": "remote", "base_url": "nope"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("bad_request")),
+        "{body}"
+    );
 
     let one = format!("{sources}/market.olares");
     assert_eq!(call(Method::DELETE, &one, None).await.0, 200);
     let (status, body) = call(Method::DELETE, &one, None).await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
     // Now another remote may be the active one.
-    assert_eq!(call(Method::POST, &sources, Some(remote("mirror"))).await.0, 200);
+    assert_eq!(
+        call(Method::POST, &sources, Some(remote("mirror"))).await.0,
+        200
+    );
 
     let settings = format!("{}/settings/market-settings", market.api);
-    assert_eq!(call(Method::GET, &settings, None).await.1["data"], json!({}));
+    assert_eq!(
+        call(Method::GET, &settings, None).await.1["data"],
+        json!({})
+    );
     let doc = json!({"selected_source": "mirror", "flags": {"beta": true}});
     assert_eq!(call(Method::PUT, &settings, Some(doc.clone())).await.0, 200);
     assert_eq!(call(Method::GET, &settings, None).await.1["data"], doc);
