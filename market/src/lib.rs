@@ -5,7 +5,8 @@
 //! (routes, one file per resource), `store` (the storage port and backends),
 //! `catalog` (the remote source client and catalog fetch), `chart_repo` (the port to
 //! chart-repo's control API), `outbound` (errors and retries of outbound calls),
-//! `source_serve` (`market source serve`), `cli` (the command line).
+//! `source_serve` (`market source serve`), `cli` (the command line), `view`
+//! (what one user sees of the catalog: the `/market/*` and `POST /apps` answers).
 
 pub mod api;
 pub mod app;
@@ -17,6 +18,7 @@ pub mod outbound;
 pub mod source_serve;
 pub mod state;
 pub mod store;
+pub mod view;
 
 pub use app::App;
 pub use config::Config;
