@@ -3,6 +3,8 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use market_model::Envelope;
@@ -36,17 +38,37 @@ pub async fn hash(
 }
 
 /// The caller's catalog: per visible source its listing (`others`), the caller's rendered apps and their hydration.
+///
+/// The `ETag` is the caller's hash: with a matching `If-None-Match` the answer is 304.
 #[utoipa::path(get, path = "/market/data", tag = "catalog", security(("bfl_user" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "The ETag of a previous answer")),
     responses(
-        (status = 200, body = openapi::Envelope<MarketData>),
+        (status = 200, body = openapi::Envelope<MarketData>, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag sent"),
         (status = 401, body = openapi::ErrorBody),
     ))]
 pub async fn data(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Envelope<MarketData>>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let view = UserView::load(state.store.as_ref(), caller.name()).await?;
-    Ok(Json(Envelope::ok(view.market_data(Utc::now()))))
+    let etag = format!("\"{}\"", view.hash());
+    let fresh = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        });
+    let etag_header = [(header::ETAG, etag.clone())];
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, etag_header).into_response());
+    }
+    let body = Json(Envelope::ok(view.market_data(Utc::now())));
+    Ok((etag_header, body).into_response())
 }
 
 /// Per visible source, the caller's app states.

@@ -299,6 +299,34 @@ async fn market_data_shows_the_callers_rendered_catalog() {
     assert_eq!(data["user_data"]["sources"]["upload"]["type"], "local");
     let (_, hash) = get(&m, "/market/hash", Some("alice")).await;
     assert_eq!(data["user_data"]["hash"], hash["data"]["hash"]);
+
+    // The ETag is the hash: a matching If-None-Match is a 304.
+    let etag = format!("\"{}\"", hash["data"]["hash"].as_str().unwrap());
+    let url = format!("{}/app-store/api/v2/market/data", m.url);
+    let client = reqwest::Client::new();
+    let res = client
+        .get(&url)
+        .header("X-Bfl-User", "alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
+    let res = client
+        .get(&url)
+        .header("X-Bfl-User", "alice")
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    let res = client
+        .get(&url)
+        .header("X-Bfl-User", "bob")
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "bob's data is not alice's");
 }
 
 #[tokio::test]
