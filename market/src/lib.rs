@@ -5,9 +5,10 @@
 //! (routes, one file per resource), `store` (the storage port and backends),
 //! `catalog` (the remote source client and catalog fetch), `chart_repo` (the port to
 //! chart-repo's control API), `outbound` (errors and retries of outbound calls),
-//! `source_serve` (`market source serve`), `cli` (the command line); the background
-//! loops: `catalog::sync` (the syncer), `hydration` (the driver), `watcher` (the data
-//! watcher), and `users` (users known at start or first seen in `X-Bfl-User`).
+//! `source_serve` (`market source serve`), `cli` (the command line), `view`
+//! (what one user sees of the catalog: the `/market/*` and `POST /apps` answers); the
+//! background loops: `catalog::sync` (the syncer), `hydration` (the driver), `watcher`
+//! (the data watcher), and `users` (users known at start or first seen in `X-Bfl-User`).
 
 pub mod api;
 pub mod app;
@@ -21,6 +22,7 @@ pub mod source_serve;
 pub mod state;
 pub mod store;
 pub mod users;
+pub mod view;
 pub mod watcher;
 
 pub use app::App;

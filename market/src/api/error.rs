@@ -1,42 +1,71 @@
-//! market's one API error (STYLE.md §4): a single `match` maps each case to its status
-//! and stable code; the body is the Olares envelope with the code beside the message.
-//! Internal details are logged once here and never sent.
-//!
-//! Kept minimal on purpose (settings are its first user); the catalog API adds cases.
+//! The market's one API error: a single `match` maps each case to its status and
+//! stable code, and the body is the Olares envelope with the code beside the
+//! message (STYLE.md §4). Internal details are logged once here and never sent.
+//! Extractor rejections go through [`Json`] and [`Query`], so they get the same body.
 
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use market_model::ErrorBody;
+use serde::Serialize;
 
 use crate::chart_repo::ChartRepoError;
+
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// Bad input: what is wrong and where.
     #[error("{0}")]
     BadRequest(String),
+    /// No `X-Bfl-User` (and not in public mode).
+    #[error("the X-Bfl-User header is required")]
+    Unauthorized,
+    /// A write in public mode (read-only catalog).
+    #[error("the market runs in public mode: only GET requests are allowed")]
+    ReadOnly,
     #[error("{0}")]
     NotFound(String),
-    /// A conflict with a stable code (e.g. `active_remote_exists`).
+    #[error("{0}")]
+    Conflict(String),
+    /// A conflict with its own stable code (e.g. `active_remote_exists`).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    ConflictCode { code: &'static str, message: String },
+    /// chart-repo did not answer as it should.
     #[error(transparent)]
     ChartRepo(#[from] ChartRepoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    /// The one place a case becomes a status and a stable code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::ReadOnly => (StatusCode::FORBIDDEN, "read_only"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
-            Self::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            Self::Conflict(_) | Self::Store(StoreError::Conflict(_)) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
+            Self::ConflictCode { code, .. } => (StatusCode::CONFLICT, code),
             Self::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             Self::ChartRepo(_) => (StatusCode::BAD_GATEWAY, "chart_repo_unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// Whether the caller may try the same request again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_retryable(),
+            Self::Internal(_) => true,
+            Self::ChartRepo(e) => e.is_retryable(),
+            _ => false,
         }
     }
 }
@@ -54,6 +83,10 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "chart-repo failure");
                 "chart-repo did not answer; try again".to_owned()
             }
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                "internal error".to_owned()
+            }
             other => other.to_string(),
         };
         (status, axum::Json(ErrorBody::new(code, message))).into_response()
@@ -68,5 +101,23 @@ pub struct Json<T>(pub T);
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         Self::BadRequest(rejection.body_text())
+    }
+}
+
+/// `axum::extract::Query` whose rejections are [`ApiError`]s (a 400 in the
+/// envelope, not axum's plain text).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
     }
 }

@@ -102,7 +102,7 @@ async fn put(
     };
     match state.store.put_source(&source).await {
         Err(StoreError::Conflict(m)) if m == ONE_ACTIVE_REMOTE => {
-            return Err(ApiError::Conflict {
+            return Err(ApiError::ConflictCode {
                 code: ACTIVE_REMOTE_EXISTS,
                 message: m,
             });

@@ -4,13 +4,17 @@ use axum::Router;
 use axum::routing::get;
 use market_model::{Envelope, VersionInfo};
 
+use super::openapi;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/version", get(version))
 }
 
-async fn version() -> axum::Json<Envelope<VersionInfo>> {
+/// The build: `{version, build_time, git_commit, timestamp}`.
+#[utoipa::path(get, path = "/version", tag = "meta",
+    responses((status = 200, body = openapi::Envelope<openapi::Version>)))]
+pub async fn version() -> axum::Json<Envelope<VersionInfo>> {
     axum::Json(Envelope::ok(service_runtime::version::current(env!(
         "CARGO_PKG_VERSION"
     ))))

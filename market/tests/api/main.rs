@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a test crate: a failed step must panic
 
 mod boot;
+mod catalog_api;
 mod chart_repo;
 mod fetch;
 mod loops;

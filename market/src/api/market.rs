@@ -1,0 +1,100 @@
+//! The caller's catalog: `GET /market/hash`, `/market/data`, `/market/state`,
+//! `/market/statesimple` (shapes in `crate::view`).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use market_model::Envelope;
+
+use super::error::{ApiError, Json};
+use super::identity::Caller;
+use super::openapi;
+use crate::state::AppState;
+use crate::view::{MarketData, MarketHash, MarketState, UserView};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/market/hash", get(hash))
+        .route("/market/data", get(data))
+        .route("/market/state", get(state))
+        .route("/market/statesimple", get(state_simple))
+}
+
+/// A hash of everything `/market/data` shows the caller (poll it; refetch the data when it changes).
+#[utoipa::path(get, path = "/market/hash", tag = "catalog", security(("bfl_user" = [])),
+    responses(
+        (status = 200, body = openapi::Envelope<MarketHash>),
+        (status = 401, body = openapi::ErrorBody),
+    ))]
+pub async fn hash(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Envelope<MarketHash>>, ApiError> {
+    let view = UserView::load(state.store.as_ref(), caller.name()).await?;
+    Ok(Json(Envelope::ok(MarketHash { hash: view.hash() })))
+}
+
+/// The caller's catalog: per visible source its listing (`others`), the caller's rendered apps and their hydration.
+///
+/// The `ETag` is the caller's hash: with a matching `If-None-Match` the answer is 304.
+#[utoipa::path(get, path = "/market/data", tag = "catalog", security(("bfl_user" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "The ETag of a previous answer")),
+    responses(
+        (status = 200, body = openapi::Envelope<MarketData>, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag sent"),
+        (status = 401, body = openapi::ErrorBody),
+    ))]
+pub async fn data(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let view = UserView::load(state.store.as_ref(), caller.name()).await?;
+    let etag = format!("\"{}\"", view.hash());
+    let fresh = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        });
+    let etag_header = [(header::ETAG, etag.clone())];
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, etag_header).into_response());
+    }
+    let body = Json(Envelope::ok(view.market_data(Utc::now())));
+    Ok((etag_header, body).into_response())
+}
+
+/// Per visible source, the caller's app states.
+#[utoipa::path(get, path = "/market/state", tag = "catalog", security(("bfl_user" = [])),
+    responses(
+        (status = 200, body = openapi::Envelope<MarketState>),
+        (status = 401, body = openapi::ErrorBody),
+    ))]
+pub async fn state(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Envelope<MarketState>>, ApiError> {
+    let view = UserView::load(state.store.as_ref(), caller.name()).await?;
+    Ok(Json(Envelope::ok(view.market_state(false, Utc::now()))))
+}
+
+/// As `/market/state`, plus each source's rendered apps with their simple info only.
+#[utoipa::path(get, path = "/market/statesimple", tag = "catalog", security(("bfl_user" = [])),
+    responses(
+        (status = 200, body = openapi::Envelope<MarketState>),
+        (status = 401, body = openapi::ErrorBody),
+    ))]
+pub async fn state_simple(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Envelope<MarketState>>, ApiError> {
+    let view = UserView::load(state.store.as_ref(), caller.name()).await?;
+    Ok(Json(Envelope::ok(view.market_state(true, Utc::now()))))
+}

@@ -1,0 +1,86 @@
+//! The OpenAPI document, generated from the handlers (`utoipa`), served at
+//! `/app-store/api/v2/openapi.json`, with Swagger UI at `/docs` (its assets
+//! vendored into the binary: no download at build or run time).
+
+use axum::Router;
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::PREFIX;
+
+/// The success envelope every JSON reply uses (`market_model::Envelope`).
+#[derive(Serialize, ToSchema)]
+pub struct Envelope<T> {
+    pub success: bool,
+    pub message: String,
+    pub data: T,
+}
+
+/// The error envelope (`market_model::ErrorBody`): `code` is stable.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub success: bool,
+    pub message: String,
+    /// `bad_request`, `unauthorized`, `read_only`, `not_found`, `conflict`,
+    /// `store_unavailable`, `internal`.
+    pub code: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "market", description = "The app market's API (Olares-compatible), under /app-store/api/v2."),
+    servers((url = "/app-store/api/v2")),
+    paths(
+        super::version::version,
+        super::market::hash,
+        super::market::data,
+        super::market::state,
+        super::market::state_simple,
+        super::apps::apps,
+        super::apps::version_history,
+        super::runtime::runtime_state,
+        super::logs::logs,
+        super::events::events,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BflUser),
+    tags(
+        (name = "catalog", description = "The caller's catalog: listing, rendered apps, state"),
+        (name = "runtime", description = "Runtime state, history and live events"),
+        (name = "meta", description = "Version"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `X-Bfl-User` header as the API's security scheme.
+struct BflUser;
+
+impl Modify for BflUser {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bfl_user",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                super::identity::USER_HEADER,
+                "The caller, set by the trusted ingress; 401 without it (except in public mode).",
+            ))),
+        );
+    }
+}
+
+/// `GET {PREFIX}/openapi.json` and the Swagger UI at `/docs`.
+pub fn routes() -> Router {
+    Router::from(SwaggerUi::new("/docs").url(format!("{PREFIX}/openapi.json"), ApiDoc::openapi()))
+}
+
+/// `GET /version` (`market_model::VersionInfo`).
+#[derive(Serialize, ToSchema)]
+pub struct Version {
+    pub version: String,
+    pub build_time: String,
+    pub git_commit: String,
+    /// Unix seconds at the time of the answer.
+    pub timestamp: i64,
+}
