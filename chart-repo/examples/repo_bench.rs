@@ -197,6 +197,7 @@ async fn hydrate(dir: &Path, users: &[String], in_flight: usize) {
     println!("cold_images_analyzed {analyzed}");
     println!("cold_images_listed {images}");
     println!("registry_requests {}", registry.access_log().len());
+    step_seconds(&client, &base).await;
 
     let mut warm = Vec::new();
     let started = Instant::now();
@@ -216,6 +217,27 @@ async fn hydrate(dir: &Path, users: &[String], in_flight: usize) {
     running.await.unwrap().unwrap();
     shutdown.tracker.close();
     shutdown.tracker.wait().await;
+}
+
+/// Time spent in each hydration step so far, from chart-repo's own metrics.
+async fn step_seconds(client: &reqwest::Client, base: &str) {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("chart_repo_step_duration_seconds_sum{") else {
+            continue;
+        };
+        let (labels, value) = rest.split_once("} ").unwrap();
+        let step = labels.split('"').nth(1).unwrap_or(labels);
+        let ms = value.trim().parse::<f64>().unwrap() * 1e3;
+        println!("step_ms_{step} {ms:.0}");
+    }
 }
 
 /// Counts answers by outcome; a failure is printed whole.

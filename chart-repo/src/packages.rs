@@ -8,8 +8,15 @@
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use axum::body::Bytes;
 use sha2::{Digest, Sha256};
+
+use crate::package_cache::PackageCache;
+
+/// How many bytes of rendered packages are kept in memory for serving.
+const SERVED_CACHE_BYTES: usize = 64 << 20;
 
 /// Why a package could not be stored or read.
 #[derive(Debug, thiserror::Error)]
@@ -36,10 +43,11 @@ impl RenderedKey {
     }
 }
 
-/// A folder of packages.
+/// A folder of packages, and the rendered ones recently served kept in memory.
 #[derive(Clone, Debug)]
 pub struct PackageStore {
     root: PathBuf,
+    served: Arc<PackageCache>,
 }
 
 impl PackageStore {
@@ -50,6 +58,7 @@ impl PackageStore {
         }
         Ok(Self {
             root: root.to_owned(),
+            served: Arc::new(PackageCache::new(SERVED_CACHE_BYTES)),
         })
     }
 
@@ -79,7 +88,31 @@ impl PackageStore {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await?;
         }
-        write_atomically(&path, bytes).await
+        let written = write_atomically(&path, bytes).await;
+        self.served.forget(key);
+        written
+    }
+
+    /// A user's rendered package for serving, whose SHA-256 the index says is `digest`:
+    /// from memory when it was read before with that digest, else from disk (and kept
+    /// when its bytes have that digest).
+    pub async fn rendered_to_serve(
+        &self,
+        key: &RenderedKey,
+        digest: &str,
+    ) -> Result<Option<Bytes>, PackageStoreError> {
+        if let Some(bytes) = self.served.get(key, digest) {
+            return Ok(Some(bytes));
+        }
+        let Some(bytes) = self.rendered(key).await? else {
+            return Ok(None);
+        };
+        let bytes = Bytes::from(bytes);
+        if hex::encode(Sha256::digest(&bytes)) == digest {
+            self.served
+                .insert(key.clone(), digest.to_owned(), bytes.clone());
+        }
+        Ok(Some(bytes))
     }
 
     /// A user's rendered package, if stored.
@@ -104,6 +137,7 @@ impl PackageStore {
 
     /// Removes a user's rendered package; a missing one is not an error.
     pub async fn remove_rendered(&self, key: &RenderedKey) -> Result<(), PackageStoreError> {
+        self.served.forget(key);
         match tokio::fs::remove_file(self.rendered_path(key)?).await {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
