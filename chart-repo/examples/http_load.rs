@@ -103,7 +103,7 @@ async fn connection(
 }
 
 /// Reads one whole answer; returns its body length.
-async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>, expected: u16) -> usize {
+async fn read_answer(stream: &mut TcpStream, buf: &mut [u8], expected: u16) -> usize {
     let mut filled = 0;
     let head_end = loop {
         let n = stream.read(&mut buf[filled..]).await.unwrap();

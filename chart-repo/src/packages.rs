@@ -216,6 +216,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn served_packages_come_from_memory_until_replaced_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PackageStore::open(dir.path()).await.unwrap();
+        let (alice, bob) = (key("alice", "ghost"), key("bob", "ghost"));
+        let digest = |b: &[u8]| hex::encode(Sha256::digest(b));
+        store.put_rendered(&alice, b"v1").await.unwrap();
+        let served = store.rendered_to_serve(&alice, &digest(b"v1")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"v1"[..]);
+        // Kept in memory: the file is not read again.
+        std::fs::remove_file(store.rendered_path(&alice).unwrap()).unwrap();
+        let served = store.rendered_to_serve(&alice, &digest(b"v1")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"v1"[..]);
+        // A new render replaces the copy in memory.
+        store.put_rendered(&alice, b"v2").await.unwrap();
+        let served = store.rendered_to_serve(&alice, &digest(b"v2")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"v2"[..]);
+        // Bytes without the digest the index names are served, never kept.
+        store.put_rendered(&bob, b"x").await.unwrap();
+        let served = store.rendered_to_serve(&bob, &digest(b"v1")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"x"[..]);
+        store.remove_rendered(&bob).await.unwrap();
+        assert!(
+            store
+                .rendered_to_serve(&bob, &digest(b"v1"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        store.remove_rendered(&alice).await.unwrap();
+        assert!(
+            store
+                .rendered_to_serve(&alice, &digest(b"v2"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
     async fn sources_are_content_addressed_and_rendered_packages_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let store = PackageStore::open(dir.path()).await.unwrap();
