@@ -46,7 +46,8 @@ impl RenderedKey {
 /// A folder of packages, and the rendered ones recently served kept in memory.
 #[derive(Clone, Debug)]
 pub struct PackageStore {
-    root: PathBuf,
+    /// Shared, not owned: handlers clone the state (and so this store) per request.
+    root: Arc<Path>,
     served: Arc<PackageCache>,
 }
 
@@ -57,7 +58,7 @@ impl PackageStore {
             tokio::fs::create_dir_all(root.join(sub)).await?;
         }
         Ok(Self {
-            root: root.to_owned(),
+            root: Arc::from(root),
             served: Arc::new(PackageCache::new(SERVED_CACHE_BYTES)),
         })
     }
