@@ -33,6 +33,7 @@ bench:
 	@scripts/bench-templates.sh
 	@scripts/bench-index.sh
 	@scripts/bench-registry.sh
+	@scripts/bench-repo.sh
 
 ## The end-to-end package only.
 e2e: build

@@ -11,6 +11,7 @@ use service_runtime::{ConfigError, Metrics};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, PackageStore as PackagesUrl};
+use crate::downloads::RecentDownloads;
 use crate::hydrator::custom_params::CustomParams;
 use crate::hydrator::database_update::DatabaseUpdate;
 use crate::hydrator::image_analysis::ImageAnalysis;
@@ -108,6 +109,7 @@ impl App {
             packages,
             indexes,
             hydrator,
+            downloads: Arc::new(RecentDownloads::new()),
         };
         Ok(Self {
             state,

@@ -8,8 +8,15 @@
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use axum::body::Bytes;
 use sha2::{Digest, Sha256};
+
+use crate::package_cache::PackageCache;
+
+/// How many bytes of rendered packages are kept in memory for serving.
+const SERVED_CACHE_BYTES: usize = 64 << 20;
 
 /// Why a package could not be stored or read.
 #[derive(Debug, thiserror::Error)]
@@ -45,10 +52,12 @@ impl RenderedKey {
     }
 }
 
-/// A folder of packages.
+/// A folder of packages, and the rendered ones recently served kept in memory.
 #[derive(Clone, Debug)]
 pub struct PackageStore {
-    root: PathBuf,
+    /// Shared, not owned: handlers clone the state (and so this store) per request.
+    root: Arc<Path>,
+    served: Arc<PackageCache>,
 }
 
 impl PackageStore {
@@ -58,7 +67,8 @@ impl PackageStore {
             tokio::fs::create_dir_all(root.join(sub)).await?;
         }
         Ok(Self {
-            root: root.to_owned(),
+            root: Arc::from(root),
+            served: Arc::new(PackageCache::new(SERVED_CACHE_BYTES)),
         })
     }
 
@@ -88,7 +98,31 @@ impl PackageStore {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await?;
         }
-        write_atomically(&path, bytes).await
+        let written = write_atomically(&path, bytes).await;
+        self.served.forget(key);
+        written
+    }
+
+    /// A user's rendered package for serving, whose SHA-256 the index says is `digest`:
+    /// from memory when it was read before with that digest, else from disk (and kept
+    /// when its bytes have that digest).
+    pub async fn rendered_to_serve(
+        &self,
+        key: &RenderedKey,
+        digest: &str,
+    ) -> Result<Option<Bytes>, PackageStoreError> {
+        if let Some(bytes) = self.served.get(key, digest) {
+            return Ok(Some(bytes));
+        }
+        let Some(bytes) = self.rendered(key).await? else {
+            return Ok(None);
+        };
+        let bytes = Bytes::from(bytes);
+        if hex::encode(Sha256::digest(&bytes)) == digest {
+            self.served
+                .insert(key.clone(), digest.to_owned(), bytes.clone());
+        }
+        Ok(Some(bytes))
     }
 
     /// A user's rendered package, if stored.
@@ -109,6 +143,7 @@ impl PackageStore {
 
     /// Removes a user's rendered package; a missing one is not an error.
     pub async fn remove_rendered(&self, key: &RenderedKey) -> Result<(), PackageStoreError> {
+        self.served.forget(key);
         match tokio::fs::remove_file(self.rendered_path(key)?).await {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
@@ -184,6 +219,45 @@ mod tests {
             name: name.into(),
             version: "1.0.0".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn served_packages_come_from_memory_until_replaced_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PackageStore::open(dir.path()).await.unwrap();
+        let (alice, bob) = (key("alice", "ghost"), key("bob", "ghost"));
+        let digest = |b: &[u8]| hex::encode(Sha256::digest(b));
+        store.put_rendered(&alice, b"v1").await.unwrap();
+        let served = store.rendered_to_serve(&alice, &digest(b"v1")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"v1"[..]);
+        // Kept in memory: the file is not read again.
+        std::fs::remove_file(store.rendered_path(&alice).unwrap()).unwrap();
+        let served = store.rendered_to_serve(&alice, &digest(b"v1")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"v1"[..]);
+        // A new render replaces the copy in memory.
+        store.put_rendered(&alice, b"v2").await.unwrap();
+        let served = store.rendered_to_serve(&alice, &digest(b"v2")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"v2"[..]);
+        // Bytes without the digest the index names are served, never kept.
+        store.put_rendered(&bob, b"x").await.unwrap();
+        let served = store.rendered_to_serve(&bob, &digest(b"v1")).await;
+        assert_eq!(served.unwrap().unwrap(), &b"x"[..]);
+        store.remove_rendered(&bob).await.unwrap();
+        assert!(
+            store
+                .rendered_to_serve(&bob, &digest(b"v1"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        store.remove_rendered(&alice).await.unwrap();
+        assert!(
+            store
+                .rendered_to_serve(&alice, &digest(b"v2"))
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use service_runtime::Metrics;
 
 use crate::config::Config;
+use crate::downloads::RecentDownloads;
 use crate::hydrator::worker::Hydrator;
 use crate::index::RepoIndexes;
 use crate::metrics::RepoMetrics;
@@ -20,4 +21,6 @@ pub struct AppState {
     pub packages: PackageStore,
     pub indexes: Arc<RepoIndexes>,
     pub hydrator: Arc<Hydrator>,
+    /// Which package downloads the history still needs.
+    pub downloads: Arc<RecentDownloads>,
 }

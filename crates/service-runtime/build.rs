@@ -15,10 +15,18 @@ fn main() {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
-    // Re-run only when HEAD moves, so ordinary edits do not rebuild this crate.
+    // Re-run only when HEAD moves, so ordinary edits do not rebuild this crate: HEAD
+    // itself (a checkout) and the branch's ref file (a commit). In a worktree the ref
+    // lives in the common folder; a path that does not exist would re-run every build.
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
         println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        println!("cargo:rerun-if-changed={git_dir}/refs/heads");
+    }
+    let common = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+    if let (Some(common), Some(branch)) = (common, git(&["symbolic-ref", "-q", "HEAD"])) {
+        let path = std::path::Path::new(&common).join(branch);
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
     }
     let built = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -164,22 +164,13 @@ async fn serve_chart(
     };
     let bytes = state
         .packages
-        .rendered(&key)
+        .rendered_to_serve(&key, &entry.digest)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound(format!("{user} has no chart {file} in {source}")))?;
-    let download = Download {
-        version: key.version.clone(),
-        source: source.clone(),
-        at: Utc::now(),
-    };
-    if method != Method::HEAD
-        && let Err(e) = state
-            .store
-            .record_download(user, &key.name, &download)
-            .await
-    {
-        tracing::warn!(error = %e, "could not record a download");
+    // A HEAD is not a download.
+    if method != Method::HEAD {
+        record_download(state, &key, source).await;
     }
     let total = bytes.len() as u64;
     let range = if if_range_holds(headers, &etag) {
@@ -190,7 +181,7 @@ async fn serve_chart(
     let mut response = match range {
         Range::Full => Body::from(bytes).into_response(),
         Range::Part(start, end) => {
-            let part = bytes[start as usize..=end as usize].to_vec();
+            let part = bytes.slice(start as usize..=end as usize);
             let mut r = (StatusCode::PARTIAL_CONTENT, Body::from(part)).into_response();
             let value = format!("bytes {start}-{end}/{total}");
             r.headers_mut()
@@ -214,6 +205,29 @@ async fn serve_chart(
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     set_validators(h, &etag, None);
     Ok(response)
+}
+
+/// Adds the download to the user's history, unless it repeats the one just recorded.
+async fn record_download(state: &AppState, key: &RenderedKey, source: &SourceId) {
+    let now = std::time::Instant::now();
+    if !state
+        .downloads
+        .should_record(&key.user, &key.name, &key.version, source, now)
+    {
+        return;
+    }
+    let download = Download {
+        version: key.version.clone(),
+        source: source.clone(),
+        at: Utc::now(),
+    };
+    if let Err(e) = state
+        .store
+        .record_download(&key.user, &key.name, &download)
+        .await
+    {
+        tracing::warn!(error = %e, "could not record a download");
+    }
 }
 
 async fn versions(

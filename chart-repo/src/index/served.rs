@@ -160,14 +160,16 @@ impl RepoIndexes {
     /// Loads many entries at once (at start), publishing each repository once.
     pub fn load(&self, entries: impl IntoIterator<Item = (RepoKey, ChartVersion)>) {
         let mut repos = self.write();
-        let mut touched = Vec::new();
+        // Each repository is published once, however many of its entries came: a
+        // publish serializes and hashes the whole index.
+        let mut touched = std::collections::HashSet::new();
         for (k, entry) in entries {
             let repo = repos
                 .entry(k.clone())
                 .or_insert_with(|| Repo::empty(&self.empty));
             repo.index.remove_chart(entry.name());
             repo.index.add(entry);
-            touched.push(k);
+            touched.insert(k);
         }
         for k in touched {
             if let Some(repo) = repos.get_mut(&k) {
