@@ -64,7 +64,12 @@ fn newer_file(dir: &Path, than: std::time::SystemTime) -> Option<PathBuf> {
 }
 
 pub(crate) fn start_chart_repo(data: &Path) -> RunningBinary {
-    let envs = [
+    start_chart_repo_with(data, &[])
+}
+
+/// [`start_chart_repo`] with more settings (e.g. `CHART_REPO_STORE_URL`).
+pub(crate) fn start_chart_repo_with(data: &Path, extra: &[(&str, &str)]) -> RunningBinary {
+    let mut envs = vec![
         ("CHART_REPO_LISTEN", "127.0.0.1:0"),
         ("CHART_REPO_DATA_DIR", data.to_str().unwrap()),
         ("CHART_REPO_WORKERS", "1"),
@@ -72,6 +77,7 @@ pub(crate) fn start_chart_repo(data: &Path) -> RunningBinary {
         ("CHART_REPO_REGISTRY_ALLOW", ""),
         ("CHART_REPO_API_TOKEN", TOKEN),
     ];
+    envs.extend_from_slice(extra);
     RunningBinary::start(&chart_repo_program(), &["serve"], &envs)
 }
 

@@ -16,18 +16,27 @@ use market_model::SourceId;
 use service_runtime::{LogFormat, Shutdown};
 use test_harness::eventually;
 
-use crate::chart_repo::{TOKEN, start_chart_repo};
+use crate::chart_repo::{TOKEN, start_chart_repo, start_chart_repo_with};
 use crate::source::{copy_of, olares_dir, reload, serve_dir};
 
 const LISTED: usize = 21;
 const WITHIN: Duration = Duration::from_secs(300);
 
 fn config(data: &Path, chart_repo: &str, source: Option<&str>) -> Config {
+    config_on(
+        DatabaseUrl::Sqlite(data.join("market.db")),
+        data,
+        chart_repo,
+        source,
+    )
+}
+
+fn config_on(database: DatabaseUrl, data: &Path, chart_repo: &str, source: Option<&str>) -> Config {
     let url = |s: &str| s.parse::<url::Url>().unwrap();
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_owned(),
-        database: DatabaseUrl::Sqlite(data.join("market.db")),
+        database,
         chart_repo_url: url(chart_repo),
         chart_repo_public_url: url(chart_repo),
         chart_repo_token: Some(TOKEN.to_owned().into()),
@@ -132,14 +141,43 @@ async fn user_index(chart_repo: &str, user: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_persists() {
+    let data = tempfile::tempdir().unwrap();
+    let database = DatabaseUrl::Sqlite(data.path().join("market.db"));
+    catalog_flow(database, data.path(), &[]).await;
+}
+
+/// The same flow on the production profile: market on PostgreSQL, chart-repo on Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_flow_on_postgres_and_redis() {
+    let (postgres, redis) = tokio::task::spawn_blocking(|| {
+        (
+            test_harness::PostgresServer::start(),
+            test_harness::RedisServer::start(),
+        )
+    })
+    .await
+    .unwrap();
+    let database = DatabaseUrl::parse(&postgres.create_database("market")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    catalog_flow(
+        database,
+        data.path(),
+        &[("CHART_REPO_STORE_URL", &redis.url())],
+    )
+    .await;
+}
+
+/// Hydration of every listed app for alice and bob, an edit, a deletion, and the
+/// watcher's cursor across a restart.
+async fn catalog_flow(database: DatabaseUrl, data: &Path, chart_repo_env: &[(&str, &str)]) {
     let names = every_fixture_app();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let (_tmp, dir): (_, PathBuf) = copy_of(&refs);
     let source = serve_dir(&dir).await;
     let repo_data = tempfile::tempdir().unwrap();
-    let chart_repo = start_chart_repo(repo_data.path());
-    let data = tempfile::tempdir().unwrap();
-    let market = TestMarket::start(config(data.path(), &chart_repo.url, Some(&source.base))).await;
+    let chart_repo = start_chart_repo_with(repo_data.path(), chart_repo_env);
+    let config = |db: DatabaseUrl| config_on(db, data, &chart_repo.url, Some(&source.base));
+    let market = TestMarket::start(config(database.clone())).await;
 
     // Every listed app renders for both configured users.
     for user in ["alice", "bob"] {
@@ -207,7 +245,7 @@ async fn users_are_hydrated_edits_reach_them_deletions_leave_and_the_cursor_pers
     })
     .await;
     market.stop().await;
-    let market = TestMarket::start(config(data.path(), &chart_repo.url, Some(&source.base))).await;
+    let market = TestMarket::start(config(database)).await;
     assert!(market.state.store.watcher_cursor().await.unwrap() >= cursor);
     market.stop().await;
 }
