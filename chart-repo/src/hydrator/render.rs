@@ -53,7 +53,14 @@ pub fn render_app(
     }
     let first = if templated {
         let base = values_for(app, None, viewer, overrides)?;
-        let text = render_manifest_only(&chart, &raw.data, app, viewer, &base)?;
+        let text = helm_template::render_beside_partials(
+            &chart,
+            OLARES_MANIFEST,
+            &raw.data,
+            &base,
+            &options(app, viewer),
+        )
+        .map_err(|e| e.to_string())?;
         OlaresManifest::parse(text.as_bytes()).map_err(|e| e.to_string())?
     } else {
         OlaresManifest::parse(&raw.data).map_err(|e| e.to_string())?
@@ -117,38 +124,5 @@ fn options(app: &str, viewer: &Viewer) -> RenderOptions {
         release_name: app.to_owned(),
         namespace: format!("{app}-{}", viewer.user),
         ..RenderOptions::default()
-    }
-}
-
-/// The manifest alone, beside the chart's partials (`_*.tpl`): the other templates may
-/// need values the first pass does not have yet.
-fn render_manifest_only(
-    chart: &helm_template::chart::Chart,
-    manifest: &[u8],
-    app: &str,
-    viewer: &Viewer,
-    values: &Map<String, Value>,
-) -> Result<String, String> {
-    let mut partials = chart.clone();
-    keep_partials(&mut partials);
-    partials
-        .templates
-        .push(File::new(format!("templates/{OLARES_MANIFEST}"), manifest));
-    let prepared =
-        Prepared::new(partials, values, &options(app, viewer)).map_err(|e| e.to_string())?;
-    let mut out = prepared
-        .execute(&prepared.scopes())
-        .map_err(|e| e.to_string())?;
-    out.remove(&format!("{app}/templates/{OLARES_MANIFEST}"))
-        .ok_or_else(|| format!("rendering gave no {OLARES_MANIFEST}"))
-}
-
-fn keep_partials(chart: &mut helm_template::chart::Chart) {
-    chart.templates.retain(|t| {
-        let base = t.name.rsplit('/').next().unwrap_or(&t.name);
-        base.starts_with('_')
-    });
-    for sub in &mut chart.subcharts {
-        keep_partials(sub);
     }
 }

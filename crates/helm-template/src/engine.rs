@@ -81,6 +81,38 @@ pub fn render(
     prepared.execute(&prepared.scopes())
 }
 
+/// Renders one extra file (`templates/{name}`) as a template of `chart`, beside only the
+/// chart's partials (`_*` files, which define named templates it may `include`): the other
+/// templates are left out, so one that fails without full values cannot fail this render.
+/// Olares renders `OlaresManifest.yaml` this way. Returns the rendered file.
+pub fn render_beside_partials(
+    chart: &Chart,
+    name: &str,
+    data: &[u8],
+    user: &Table,
+    options: &RenderOptions,
+) -> Result<String, RenderError> {
+    fn keep_partials(chart: &mut Chart) {
+        chart.templates.retain(|t| {
+            let base = t.name.rsplit('/').next().unwrap_or(&t.name);
+            base.starts_with('_')
+        });
+        for sub in &mut chart.subcharts {
+            keep_partials(sub);
+        }
+    }
+    let mut partials = chart.clone();
+    keep_partials(&mut partials);
+    let template = format!("templates/{name}");
+    partials
+        .templates
+        .push(crate::chart::File::new(template.clone(), data));
+    let chart_name = partials.name().to_owned();
+    let mut out = render(partials, user, options)?;
+    out.remove(&format!("{chart_name}/{template}"))
+        .ok_or_else(|| RenderError::Template(format!("rendering gave no {name}")))
+}
+
 /// A chart ready to execute: dependencies processed, values coalesced and the
 /// template set parsed. Executing does not change it.
 pub struct Prepared {

@@ -31,7 +31,7 @@ pub mod values;
 pub use helm_yaml::read as yaml;
 
 pub use builtins::{html_escape, js_escape, query_escape};
-pub use engine::{Prepared, RenderError, RenderOptions, render};
+pub use engine::{Prepared, RenderError, RenderOptions, render, render_beside_partials};
 pub use error::{Error, ExecError, ExecErrorKind, FuncError, ParseError};
 pub use sprig::sprig_funcs;
 pub use template::{Context, FuncImpl, FuncMap, Function, Limits, MissingKey, Options, Templates};

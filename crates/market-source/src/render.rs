@@ -5,9 +5,8 @@
 //! the manifest, so a chart template that fails without real values cannot fail the
 //! catalog. Never: rendering the chart's templates (chart-repo does, per user).
 
-use helm_template::chart::{Chart, File};
 use helm_template::values::Table;
-use helm_template::{Prepared, RenderOptions, load};
+use helm_template::{RenderOptions, load};
 use olares_chart::manifest::OLARES_MANIFEST;
 
 const PLACEHOLDERS: &str = include_str!("placeholder-values.yaml");
@@ -53,35 +52,16 @@ pub(crate) fn render_manifest(
     manifest: &[u8],
     viewer: Viewer,
 ) -> Result<String, String> {
-    let mut chart = load::load_archive(package).map_err(|e| e.to_string())?;
-    keep_partials(&mut chart);
+    let chart = load::load_archive(package).map_err(|e| e.to_string())?;
     let name = chart.name().to_owned();
-    let template = format!("templates/{OLARES_MANIFEST}");
-    chart.templates.push(File::new(template.clone(), manifest));
     let values = placeholder_values(viewer)?;
     let options = RenderOptions {
         release_name: name.clone(),
         namespace: format!("{name}-{}", viewer.name()),
         ..RenderOptions::default()
     };
-    let prepared = Prepared::new(chart, &values, &options).map_err(|e| e.to_string())?;
-    let mut out = prepared
-        .execute(&prepared.scopes())
-        .map_err(|e| e.to_string())?;
-    out.remove(&format!("{name}/{template}"))
-        .ok_or_else(|| format!("rendering gave no {OLARES_MANIFEST}"))
-}
-
-/// Drops every template that is not a partial (`_*`), in the chart and its subcharts:
-/// what is left only defines named templates the manifest may `include`.
-fn keep_partials(chart: &mut Chart) {
-    chart.templates.retain(|t| {
-        let base = t.name.rsplit('/').next().unwrap_or(&t.name);
-        base.starts_with('_')
-    });
-    for sub in &mut chart.subcharts {
-        keep_partials(sub);
-    }
+    helm_template::render_beside_partials(&chart, OLARES_MANIFEST, manifest, &values, &options)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
