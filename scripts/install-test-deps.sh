@@ -30,6 +30,15 @@ fi
 shared="${MARKET_SHARED_DIR:-../shared}"
 bash "$shared/tools/helm-render/install.sh" </dev/null
 
+# Kubernetes' JSON schemas (PyPI kubernetes-validate bundles them) for the test
+# that checks deploy/helm's objects.
+kube_venv="${KUBE_VALIDATE_VENV:-$HOME/.cache/olares-market/kube-venv}"
+if ! "$kube_venv/bin/kubernetes-validate" --version >/dev/null 2>&1; then
+  echo "installing kubernetes-validate into $kube_venv"
+  python3 -m venv "$kube_venv"
+  "$kube_venv/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==1.37.0" </dev/null
+fi
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "installing cargo-nextest"
   cargo install --locked cargo-nextest </dev/null

@@ -80,8 +80,12 @@ impl App {
             .build()
             .map_err(|e| StartupError::Http(e.to_string()))?;
         let cache = Arc::new(StoreImageCache(store.clone()));
-        let analyzer = Analyzer::new(RegistryConfig::from(&config), cache)
-            .map_err(|e| StartupError::Http(e.to_string()))?;
+        let registry_config = RegistryConfig {
+            requests: repo_metrics.registry_requests(),
+            ..RegistryConfig::from(&config)
+        };
+        let analyzer =
+            Analyzer::new(registry_config, cache).map_err(|e| StartupError::Http(e.to_string()))?;
         let analyzer = Arc::new(analyzer);
         let pipeline = Pipeline::new(
             steps(&store, &packages, &indexes, http, analyzer),

@@ -26,6 +26,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve the chart repository, its control API and the hydrator workers.
     Serve,
+    /// Print every setting as `CHART_REPO_NAME=default`, one per line.
+    Settings,
+    /// Ask the running service's `/readyz` (on its configured listen address);
+    /// exit 0 when ready. For container healthchecks.
+    Probe,
     /// Render a chart as Helm does and print the result as JSON.
     Render(crate::render::RenderArgs),
     /// Package a chart directory into `{name}-{version}.tgz`, as `helm package`.
@@ -81,6 +86,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let shutdown = Shutdown::new();
             shutdown.cancel_on_signals()?;
             App::build(config, shutdown).await?.run().await?;
+        }
+        Command::Settings => {
+            for (name, default) in Config::env_defaults() {
+                println!("{name}={default}");
+            }
+        }
+        Command::Probe => {
+            let config = Config::load(cli.config.as_deref())?;
+            service_runtime::probe::probe(
+                config.listen,
+                "/readyz",
+                std::time::Duration::from_secs(5),
+            )
+            .await?;
         }
         Command::Render(args) => crate::render::run(args).map_err(anyhow::Error::msg)?,
         Command::Package(args) => {

@@ -41,6 +41,66 @@ impl HydrationOutcome {
     }
 }
 
+/// How one request to a registry ended, as counted in
+/// `chart_repo_registry_requests_total{outcome}` (every attempt and redirect).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistryOutcome {
+    /// 2xx or a redirect.
+    Ok,
+    /// 401/403: a challenge to answer, or credentials refused.
+    Unauthorized,
+    NotFound,
+    /// 429.
+    RateLimited,
+    /// Any other 4xx.
+    ClientError,
+    /// 5xx.
+    ServerError,
+    /// No answer: connection refused, reset, timed out.
+    Unreachable,
+}
+
+impl RegistryOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::RateLimited => "rate_limited",
+            Self::ClientError => "client_error",
+            Self::ServerError => "server_error",
+            Self::Unreachable => "unreachable",
+        }
+    }
+
+    /// The outcome of an answer with `status`.
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            200..=399 => Self::Ok,
+            401 | 403 => Self::Unauthorized,
+            404 => Self::NotFound,
+            429 => Self::RateLimited,
+            500.. => Self::ServerError,
+            _ => Self::ClientError,
+        }
+    }
+}
+
+/// The registry request counter, handed to image analysis. The default one is
+/// registered nowhere (tests and tools that build an analyzer by hand).
+#[derive(Clone, Debug, Default)]
+pub struct RegistryRequests(Family<OutcomeLabels, Counter>);
+
+impl RegistryRequests {
+    pub fn count(&self, outcome: RegistryOutcome) {
+        self.0
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.as_str(),
+            })
+            .inc();
+    }
+}
+
 /// Handles on chart-repo's families; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct RepoMetrics {
@@ -48,6 +108,7 @@ pub struct RepoMetrics {
     hydrations: Family<OutcomeLabels, Counter>,
     enqueued: Counter,
     leased: Counter,
+    registry_requests: RegistryRequests,
 }
 
 fn step_histogram() -> Histogram {
@@ -63,6 +124,7 @@ impl RepoMetrics {
             hydrations: Family::default(),
             enqueued: Counter::default(),
             leased: Counter::default(),
+            registry_requests: RegistryRequests::default(),
         };
         registry.register(
             "step_duration_seconds",
@@ -84,7 +146,17 @@ impl RepoMetrics {
             "Hydrations leased by a worker",
             metrics.leased.clone(),
         );
+        registry.register(
+            "registry_requests",
+            "Requests sent to OCI registries by image analysis, by outcome",
+            metrics.registry_requests.0.clone(),
+        );
         metrics
+    }
+
+    /// The registry request counter, for [`RegistryConfig`](crate::registry::RegistryConfig).
+    pub fn registry_requests(&self) -> RegistryRequests {
+        self.registry_requests.clone()
     }
 
     pub fn observe_step(&self, step: StepName, seconds: f64) {

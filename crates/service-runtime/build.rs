@@ -14,7 +14,13 @@ fn main() {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
+    // A container build has no .git: it passes the commit as GIT_COMMIT instead.
+    println!("cargo:rerun-if-env-changed=GIT_COMMIT");
+    let commit = std::env::var("GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".to_owned());
     // Re-run only when HEAD moves, so ordinary edits do not rebuild this crate: HEAD
     // itself (a checkout) and the branch's ref file (a commit). In a worktree the ref
     // lives in the common folder; a path that does not exist would re-run every build.

@@ -32,6 +32,11 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print every setting as `MARKET_NAME=default`, one per line.
+    Settings,
+    /// Ask the running service's `/readyz` (on its configured listen address);
+    /// exit 0 when ready. For container healthchecks.
+    Probe,
     /// Market sources: publish a folder of charts as a remote source.
     #[command(subcommand)]
     Source(SourceCommand),
@@ -83,6 +88,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         // A source is a separate program in spirit: market's settings do not apply to it.
         Command::Source(SourceCommand::Serve(args)) => return serve_source(args).await,
+        Command::Settings => {
+            for (name, default) in Config::env_defaults() {
+                println!("{name}={default}");
+            }
+            return Ok(());
+        }
         command => command,
     };
     let config = Config::load(cli.config.as_deref())?;
@@ -100,7 +111,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await.map_err(StartupError::from)?;
             tracing::info!(database = ?config.database, "migrations applied");
         }
-        Command::Source(_) => {}
+        Command::Probe => {
+            service_runtime::probe::probe(config.listen, "/readyz", Duration::from_secs(5)).await?;
+        }
+        Command::Source(_) | Command::Settings => {}
     }
     Ok(())
 }

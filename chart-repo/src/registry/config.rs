@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::{Config, RegistryAllow, RegistryCredentials};
+use crate::metrics::RegistryRequests;
 
 use super::retry::RetryPolicy;
 
@@ -28,6 +29,8 @@ pub struct RegistryConfig {
     /// How long a cached analysis is used without asking the registry.
     pub cache_ttl: Duration,
     pub retry: RetryPolicy,
+    /// Counts every request sent, by outcome (`chart_repo_registry_requests_total`).
+    pub requests: RegistryRequests,
 }
 
 impl Default for RegistryConfig {
@@ -41,6 +44,7 @@ impl Default for RegistryConfig {
             concurrency: 16,
             cache_ttl: Duration::from_secs(6 * 3600),
             retry: RetryPolicy::default(),
+            requests: RegistryRequests::default(),
         }
     }
 }
@@ -56,6 +60,7 @@ impl From<&Config> for RegistryConfig {
             concurrency: 2 * config.registry_concurrency,
             cache_ttl: config.registry_cache_ttl,
             retry: RetryPolicy::default(),
+            requests: RegistryRequests::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! Never: contact a host outside `CHART_REPO_REGISTRY_ALLOW`.
 
+use crate::metrics::RegistryOutcome;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -149,6 +150,7 @@ impl Transport {
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
+                self.config.requests.count(RegistryOutcome::Unreachable);
                 let reason = if e.is_timeout() {
                     "timed out".to_owned()
                 } else {
@@ -164,6 +166,9 @@ impl Transport {
             }
         };
         let status = response.status();
+        self.config
+            .requests
+            .count(RegistryOutcome::of_status(status.as_u16()));
         let retry_after = header(response.headers(), RETRY_AFTER.as_str())
             .and_then(|v| parse_retry_after(&v, SystemTime::now()));
         if status == StatusCode::TOO_MANY_REQUESTS {

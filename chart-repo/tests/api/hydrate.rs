@@ -137,6 +137,7 @@ async fn images_are_analysed_through_the_mirror_and_remembered_in_the_store() {
     .await;
     repo.put_remote_source(&source.base).await;
     let ghost = entry(&source, "ghost").await;
+    let uploads = registry.access_log().len();
     let (_, body) = repo.sync(&sync_request(&ghost, "alice", "alice")).await;
     let payload = &body["data"]["app_data"];
     let images = payload["image_analysis"]["images"].as_object().unwrap();
@@ -159,6 +160,28 @@ async fn images_are_analysed_through_the_mirror_and_remembered_in_the_store() {
             .iter()
             .any(|w| w.as_str().unwrap().contains("arm64")),
         "{payload}"
+    );
+
+    // Every request the registry logged is counted by outcome on /metrics.
+    let metrics = reqwest::get(format!("{}/metrics", repo.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("chart_repo_registry_requests_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(
+        metrics.contains("chart_repo_registry_requests_total{outcome=\"ok\"}"),
+        "{metrics}"
+    );
+    assert_eq!(
+        counted,
+        (registry.access_log().len() - uploads) as u64,
+        "{metrics}"
     );
 
     let (_, feed) = repo.get_json(&repo.api("/state-changes?after_id=0")).await;

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod http;
 pub mod metrics;
+pub mod probe;
 pub mod server;
 pub mod telemetry;
 pub mod version;
