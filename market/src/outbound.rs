@@ -24,6 +24,24 @@ pub async fn with_request_id<F: Future>(id: String, work: F) -> F::Output {
     REQUEST_ID.scope(id, work).await
 }
 
+/// Middleware: serves the request with its `x-request-id` (set by the shared
+/// stack when the caller sent none) as the current id, so the calls the handler
+/// makes to chart-repo carry it.
+pub async fn scope_request_id(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get(crate::chart_repo::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match id {
+        Some(id) => with_request_id(id, next.run(request)).await,
+        None => next.run(request).await,
+    }
+}
+
 /// The current request id, if [`with_request_id`] set one.
 pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()

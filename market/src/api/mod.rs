@@ -37,7 +37,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             identity::public_mode_guard,
-        ));
+        ))
+        .layer(middleware::from_fn(crate::outbound::scope_request_id));
     Router::new()
         .nest(PREFIX, api)
         .with_state(state)

@@ -7,6 +7,7 @@ mod catalog_api;
 mod chart_repo;
 mod fetch;
 mod loops;
+mod request_id;
 mod source;
 mod source_serve;
 mod store;
