@@ -11,6 +11,7 @@
 mod catalog;
 mod events;
 mod user_apps;
+mod tasks;
 mod users;
 mod watcher;
 

@@ -8,6 +8,7 @@
 mod catalog;
 mod events;
 mod user_apps;
+mod tasks;
 mod users;
 mod watcher;
 
