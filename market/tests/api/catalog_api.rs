@@ -51,6 +51,7 @@ fn config(dir: &Path, public_mode: bool) -> Config {
         task_workers: 1,
         hydration_concurrency: 1,
         sync_interval: Duration::from_secs(3600),
+        tasks: Default::default(),
         olares_version: "latest".into(),
         public_mode,
     }
