@@ -12,4 +12,6 @@ mod source_serve;
 mod store;
 mod store_catalog;
 mod store_events;
+mod store_tasks;
+mod tasks_api;
 mod store_users;
