@@ -112,7 +112,10 @@ impl App {
         tracker.spawn(crate::hydration::run(self.state.clone(), token.clone()));
         tracker.spawn(crate::watcher::run(self.state.clone(), token.clone()));
         tracker.spawn(crate::tasks::runner::run(self.state.clone(), token.clone()));
-        tracker.spawn(crate::tasks::app_state::run(self.state.clone(), token.clone()));
+        tracker.spawn(crate::tasks::app_state::run(
+            self.state.clone(),
+            token.clone(),
+        ));
     }
 }
 

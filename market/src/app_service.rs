@@ -242,7 +242,11 @@ impl AppServiceClient for HttpAppService {
                 }
                 Err(AppServiceError::Rejected {
                     status,
-                    code: if r.code == 0 { i64::from(status) } else { r.code },
+                    code: if r.code == 0 {
+                        i64::from(status)
+                    } else {
+                        r.code
+                    },
                     message: r.message,
                     data: r.data,
                 })

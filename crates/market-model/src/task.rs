@@ -152,11 +152,7 @@ pub struct AppEnvVar {
     pub env_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub value: String,
-    #[serde(
-        rename = "valueFrom",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
     pub value_from: Option<AppEnvValueFrom>,
 }
 
@@ -289,9 +285,17 @@ pub struct AppServiceInstall {
     pub envs: Vec<AppEnvVar>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entrances: Vec<AppEntrance>,
-    #[serde(rename = "rawAppName", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "rawAppName",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub raw_app_name: String,
-    #[serde(rename = "requestHash", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "requestHash",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub request_hash: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub title: String,
@@ -471,7 +475,10 @@ mod tests {
             Canceled
         );
         assert_eq!(state_verdict(TaskKind::Uninstall, "uninstalled"), Completed);
-        assert_eq!(state_verdict(TaskKind::Cancel, "pendingCanceled"), Completed);
+        assert_eq!(
+            state_verdict(TaskKind::Cancel, "pendingCanceled"),
+            Completed
+        );
         assert_eq!(
             state_verdict(TaskKind::Cancel, "installingCancelFailed"),
             Failed

@@ -230,7 +230,11 @@ async fn answer(
     }
     let task = tasks::wait(state, task.id, state.config.tasks.sync_wait).await?;
     Ok(match task.status {
-        TaskStatus::Completed => ok(StatusCode::OK, format!("App {what} completed successfully"), task),
+        TaskStatus::Completed => ok(
+            StatusCode::OK,
+            format!("App {what} completed successfully"),
+            task,
+        ),
         TaskStatus::Pending | TaskStatus::Running => ok(
             StatusCode::ACCEPTED,
             "Task is still running, query task status for result".into(),
@@ -322,7 +326,11 @@ async fn operate(
     body: InstallBody,
     kind: TaskKind,
 ) -> Result<Response, ApiError> {
-    let app = if body.app_name.is_empty() { id } else { body.app_name };
+    let app = if body.app_name.is_empty() {
+        id
+    } else {
+        body.app_name
+    };
     body_kind(&body.source)?;
     body_kind(&body.version)?;
     let source = source_id(&body.source)?;
@@ -362,7 +370,11 @@ pub async fn clone(
     headers: HeaderMap,
     Json(body): Json<CloneBody>,
 ) -> Result<Response, ApiError> {
-    let raw = if body.app_name.is_empty() { id } else { body.app_name };
+    let raw = if body.app_name.is_empty() {
+        id
+    } else {
+        body.app_name
+    };
     if body.source.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "Missing required fields: source and app_name are required".into(),
@@ -456,7 +468,11 @@ async fn app_source(state: &AppState, user: &str, app: &str) -> Result<String, A
         ..TaskFilter::default()
     };
     let latest = state.store.tasks(user, &filter).await?;
-    Ok(latest.into_iter().next().map(|t| t.source).unwrap_or_default())
+    Ok(latest
+        .into_iter()
+        .next()
+        .map(|t| t.source)
+        .unwrap_or_default())
 }
 
 /// Cancels the app's install, upgrade or clone: a pending task is canceled at
@@ -549,7 +565,15 @@ pub async fn stop(
     Json(body): Json<StopBody>,
 ) -> Result<Json<Envelope<DirectAnswer>>, ApiError> {
     let all = body.all;
-    direct(state, caller, headers, body, Operation::Suspend { all }, "stopped").await
+    direct(
+        state,
+        caller,
+        headers,
+        body,
+        Operation::Suspend { all },
+        "stopped",
+    )
+    .await
 }
 
 /// Resumes a stopped app.
@@ -607,12 +631,17 @@ pub async fn list(
     let status = q
         .status
         .as_deref()
-        .map(|s| TaskStatus::parse(s).ok_or_else(|| ApiError::BadRequest(format!("status: unknown {s:?}"))))
+        .map(|s| {
+            TaskStatus::parse(s)
+                .ok_or_else(|| ApiError::BadRequest(format!("status: unknown {s:?}")))
+        })
         .transpose()?;
     let kind = q
         .kind
         .as_deref()
-        .map(|s| TaskKind::parse(s).ok_or_else(|| ApiError::BadRequest(format!("type: unknown {s:?}"))))
+        .map(|s| {
+            TaskKind::parse(s).ok_or_else(|| ApiError::BadRequest(format!("type: unknown {s:?}")))
+        })
         .transpose()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -624,7 +653,9 @@ pub async fn list(
         app: q.app,
         limit,
     };
-    Ok(Json(Envelope::ok(state.store.tasks(caller.name(), &filter).await?)))
+    Ok(Json(Envelope::ok(
+        state.store.tasks(caller.name(), &filter).await?,
+    )))
 }
 
 /// One of the caller's tasks.
@@ -654,7 +685,9 @@ pub async fn app_state_event(
     Json(event): Json<AppStateEvent>,
 ) -> Result<Json<Envelope<StateAnswer>>, ApiError> {
     if event.user.is_empty() || event.name.is_empty() || event.state.is_empty() {
-        return Err(ApiError::BadRequest("user, name and state are required".into()));
+        return Err(ApiError::BadRequest(
+            "user, name and state are required".into(),
+        ));
     }
     let ended = tasks::app_state::apply_event(&state, &event).await?;
     Ok(Json(Envelope::ok(StateAnswer {

@@ -29,8 +29,8 @@ pub use self::model::{
     HistoryRecord, LeasedTask, NewTask, StaleApp, Submitted, TaskEnd, TaskFilter, TaskRequest,
     User, UserApp, UserAppFailure, UserAppKey, UserAppStatus,
 };
-use market_model::task::{Task, TaskError, TaskId};
 use crate::config::DatabaseUrl;
+use market_model::task::{Task, TaskError, TaskId};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -405,7 +405,12 @@ pub trait TaskStore: Send + Sync {
 /// The history row of a task event.
 fn history_row(task: &Task, what: &str) -> (String, serde_json::Value) {
     let message = match &task.error {
-        Some(e) if what == "failed" => format!("{} {} failed: {}", task.kind.as_str(), task.app_name, e.message),
+        Some(e) if what == "failed" => format!(
+            "{} {} failed: {}",
+            task.kind.as_str(),
+            task.app_name,
+            e.message
+        ),
         _ => format!("{} {} {what}", task.kind.as_str(), task.app_name),
     };
     let extended = serde_json::json!({

@@ -258,7 +258,9 @@ pub enum TaskEnd {
     Completed,
     Failed(TaskError),
     /// Canceled, by a cancel task when one did it.
-    Canceled { by: Option<TaskId> },
+    Canceled {
+        by: Option<TaskId>,
+    },
 }
 
 impl TaskEnd {

@@ -31,9 +31,15 @@ pub async fn apply_event(state: &AppState, event: &AppStateEvent) -> Result<Vec<
             StateVerdict::InProgress => continue,
             StateVerdict::Completed => TaskEnd::Completed,
             StateVerdict::Canceled => TaskEnd::Canceled { by: cancel_id },
-            StateVerdict::Failed => TaskEnd::Failed(state_failure(&event.state, &event.reason, &event.message)),
+            StateVerdict::Failed => {
+                TaskEnd::Failed(state_failure(&event.state, &event.reason, &event.message))
+            }
         };
-        if let Some(task) = state.store.finish_task(task.id, &end, Some(&event.state), now).await? {
+        if let Some(task) = state
+            .store
+            .finish_task(task.id, &end, Some(&event.state), now)
+            .await?
+        {
             super::publish(state, &task).await;
             ended.push(task);
         }
@@ -52,7 +58,8 @@ fn matches_event(task: &Task, event: &AppStateEvent) -> bool {
     }
     match (task.op_id.as_deref(), event.op_id.as_str()) {
         (Some(mine), theirs) if !theirs.is_empty() && mine != theirs => {
-            event.op_type == "cancel" && (task.kind == TaskKind::Cancel || task.kind.is_cancelable())
+            event.op_type == "cancel"
+                && (task.kind == TaskKind::Cancel || task.kind.is_cancelable())
         }
         _ => true,
     }
@@ -125,7 +132,9 @@ pub async fn poll_once(state: &AppState) -> Result<usize, PollError> {
     for user in users {
         let known = state.store.app_states(user).await?;
         for app in apps.iter().filter(|a| a.owner == user) {
-            let same = known.iter().any(|k| k.app_name == app.name && k.state == app.state);
+            let same = known
+                .iter()
+                .any(|k| k.app_name == app.name && k.state == app.state);
             if !same && !app.state.is_empty() {
                 let doc = polled_doc(app);
                 record_state(state, user, &app.name, &app.state, doc).await?;
@@ -134,7 +143,9 @@ pub async fn poll_once(state: &AppState) -> Result<usize, PollError> {
     }
     let mut ended = 0;
     for task in active.iter().filter(|t| t.op_id.is_some()) {
-        let app = apps.iter().find(|a| a.owner == task.user && a.name == task.app_name);
+        let app = apps
+            .iter()
+            .find(|a| a.owner == task.user && a.name == task.app_name);
         let end = match (task.kind, app) {
             (TaskKind::Uninstall | TaskKind::Cancel, None) => TaskEnd::Completed,
             (_, None) => continue,
@@ -147,7 +158,11 @@ pub async fn poll_once(state: &AppState) -> Result<usize, PollError> {
             },
         };
         let app_state = app.map(|a| a.state.as_str()).or(Some("uninstalled"));
-        if let Some(task) = state.store.finish_task(task.id, &end, app_state, now).await? {
+        if let Some(task) = state
+            .store
+            .finish_task(task.id, &end, app_state, now)
+            .await?
+        {
             tracing::info!(task.id = task.id, "task ended by the app-service poll");
             super::publish(state, &task).await;
             ended += 1;
@@ -162,7 +177,12 @@ pub async fn poll_once(state: &AppState) -> Result<usize, PollError> {
 /// The event-shaped document of a polled app.
 fn polled_doc(app: &RunningApp) -> Value {
     let spec = app.raw.get("spec").cloned().unwrap_or(Value::Null);
-    let text = |k: &str| spec.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |k: &str| {
+        spec.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     json!({
         "eventID": "", "createTime": "", "name": app.name, "rawAppName": text("rawAppName"),
         "opID": "", "opType": app.op_type, "state": app.state, "user": app.owner,

@@ -102,10 +102,15 @@ async fn run_one(state: &AppState, owner: &str, leased: LeasedTask) {
             None
         }
         Err(e) if e.is_retryable() && task.attempts < MAX_ATTEMPTS => {
-            let next = now + chrono_duration(backoff(state.config.tasks.retry_backoff, task.attempts));
+            let next =
+                now + chrono_duration(backoff(state.config.tasks.retry_backoff, task.attempts));
             let error = task_error(&e);
             tracing::warn!(error = %e, attempts = task.attempts, "app-service call failed; retrying");
-            if let Err(e) = state.store.retry_task(task.id, owner, &error, next, now).await {
+            if let Err(e) = state
+                .store
+                .retry_task(task.id, owner, &error, next, now)
+                .await
+            {
                 tracing::warn!(error = %e, "recording the retry failed");
             }
             None
@@ -114,7 +119,10 @@ async fn run_one(state: &AppState, owner: &str, leased: LeasedTask) {
             let mut error = task_error(&e);
             if e.is_retryable() {
                 error.code = "gave_up".into();
-                error.message = format!("gave up after {} attempts: {}", task.attempts, error.message);
+                error.message = format!(
+                    "gave up after {} attempts: {}",
+                    task.attempts, error.message
+                );
             }
             tracing::warn!(code = %error.code, "task failed");
             Some(TaskEnd::Failed(error))
@@ -157,7 +165,12 @@ fn operation(state: &AppState, leased: &LeasedTask) -> Operation {
     let install = || AppServiceInstall {
         repo_url: state.config.chart_repo_public_url.to_string(),
         version: String::new(),
-        source: if task.source == "upload" { "custom" } else { "market" }.into(),
+        source: if task.source == "upload" {
+            "custom"
+        } else {
+            "market"
+        }
+        .into(),
         x_market_user: task.user.clone(),
         x_market_source: task.source.clone(),
         images: req.images.clone(),

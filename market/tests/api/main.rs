@@ -13,5 +13,5 @@ mod store;
 mod store_catalog;
 mod store_events;
 mod store_tasks;
-mod tasks_api;
 mod store_users;
+mod tasks_api;

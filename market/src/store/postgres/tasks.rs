@@ -12,8 +12,8 @@ use sqlx::PgConnection;
 
 use super::{PostgresStore, ms, unavailable};
 use crate::store::{
-    AppStateRecord, HistoryRecord, LeasedTask, NewTask, StoreError, Submitted, TaskEnd,
-    TaskFilter, TaskRequest, TaskStore, history_row, parse_task_kind, parse_task_status,
+    AppStateRecord, HistoryRecord, LeasedTask, NewTask, StoreError, Submitted, TaskEnd, TaskFilter,
+    TaskRequest, TaskStore, history_row, parse_task_kind, parse_task_status,
 };
 
 const COLUMNS: &str = "id, user_name, app_name, kind, status, source, version, op_id, attempts, \
@@ -433,15 +433,17 @@ impl TaskStore for PostgresStore {
         .map_err(unavailable)?;
         Ok(rows
             .into_iter()
-            .map(|(id, user, kind, app, message, extended, at)| HistoryRecord {
-                id,
-                user,
-                kind,
-                app,
-                message,
-                extended,
-                at,
-            })
+            .map(
+                |(id, user, kind, app, message, extended, at)| HistoryRecord {
+                    id,
+                    user,
+                    kind,
+                    app,
+                    message,
+                    extended,
+                    at,
+                },
+            )
             .collect())
     }
 

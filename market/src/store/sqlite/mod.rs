@@ -7,8 +7,8 @@
 
 mod catalog;
 mod events;
-mod user_apps;
 mod tasks;
+mod user_apps;
 mod users;
 mod watcher;
 

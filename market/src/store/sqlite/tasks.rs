@@ -9,8 +9,8 @@ use sqlx::SqliteConnection;
 
 use super::{SqliteStore, from_millis, millis, unavailable};
 use crate::store::{
-    AppStateRecord, HistoryRecord, LeasedTask, NewTask, StoreError, Submitted, TaskEnd,
-    TaskFilter, TaskRequest, TaskStore, decode_json, encode_json, history_row, parse_task_kind,
+    AppStateRecord, HistoryRecord, LeasedTask, NewTask, StoreError, Submitted, TaskEnd, TaskFilter,
+    TaskRequest, TaskStore, decode_json, encode_json, history_row, parse_task_kind,
     parse_task_status,
 };
 
@@ -100,10 +100,7 @@ async fn write_history(
 }
 
 /// The task a submission joins: the key's, else the active one of its kind.
-async fn existing(
-    conn: &mut SqliteConnection,
-    new: &NewTask,
-) -> Result<Option<Task>, StoreError> {
+async fn existing(conn: &mut SqliteConnection, new: &NewTask) -> Result<Option<Task>, StoreError> {
     if let Some(key) = &new.idempotency_key {
         let id: Option<i64> =
             sqlx::query_scalar("SELECT id FROM tasks WHERE user_name = ? AND idempotency_key = ?")
