@@ -12,6 +12,7 @@ use service_runtime::server::{self, Readiness, Shutdown};
 use service_runtime::{ConfigError, Metrics};
 use tokio::net::TcpListener;
 
+use crate::app_service::{AppServiceClient, HttpAppService};
 use crate::chart_repo::{ChartRepoClient, ChartRepoClientConfig, ChartRepoError, HttpChartRepo};
 use crate::config::Config;
 use crate::state::{AppState, Signals};
@@ -31,6 +32,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("MARKET_CHART_REPO_URL: {0}")]
     ChartRepo(#[from] ChartRepoError),
+    #[error("MARKET_APP_SERVICE_URL: {0}")]
+    AppService(#[from] reqwest::Error),
 }
 
 /// A built market: store open and migrated, listener bound.
@@ -55,12 +58,17 @@ impl App {
             config.chart_repo_token.clone(),
             ChartRepoClientConfig::default(),
         )?);
+        let app_service: Arc<dyn AppServiceClient> = Arc::new(HttpAppService::new(
+            config.app_service_url.clone(),
+            config.tasks.app_service_timeout,
+        )?);
         let metrics = Metrics::new("market", |_| {});
         let listener = server::bind(config.listen, "MARKET_LISTEN").await?;
         let state = AppState {
             config: Arc::new(config),
             store,
             chart_repo,
+            app_service,
             metrics,
             signals: Arc::new(Signals::default()),
         };
@@ -103,6 +111,11 @@ impl App {
         tracker.spawn(crate::catalog::sync::run(self.state.clone(), token.clone()));
         tracker.spawn(crate::hydration::run(self.state.clone(), token.clone()));
         tracker.spawn(crate::watcher::run(self.state.clone(), token.clone()));
+        tracker.spawn(crate::tasks::runner::run(self.state.clone(), token.clone()));
+        tracker.spawn(crate::tasks::app_state::run(
+            self.state.clone(),
+            token.clone(),
+        ));
     }
 }
 

@@ -44,6 +44,16 @@ struct RawConfig {
     hydration_concurrency: usize,
     #[serde(deserialize_with = "de::string")]
     sync_interval: String,
+    #[serde(deserialize_with = "de::string")]
+    app_service_timeout: String,
+    #[serde(deserialize_with = "de::string")]
+    app_state_poll_interval: String,
+    #[serde(deserialize_with = "de::string")]
+    task_sync_wait: String,
+    #[serde(deserialize_with = "de::string")]
+    task_retry_backoff: String,
+    #[serde(deserialize_with = "de::string")]
+    task_lease: String,
     public_mode: bool,
 }
 
@@ -64,6 +74,11 @@ impl Default for RawConfig {
             task_workers: 8,
             hydration_concurrency: 4,
             sync_interval: "5m".into(),
+            app_service_timeout: "30s".into(),
+            app_state_poll_interval: "30s".into(),
+            task_sync_wait: "60s".into(),
+            task_retry_backoff: "2s".into(),
+            task_lease: "30s".into(),
             public_mode: false,
         }
     }
@@ -185,7 +200,40 @@ pub struct Config {
     pub task_workers: usize,
     pub hydration_concurrency: usize,
     pub sync_interval: Duration,
+    /// Tasks and app-service: see [`TaskSettings`].
+    pub tasks: TaskSettings,
     pub public_mode: bool,
+}
+
+/// How tasks talk to app-service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskSettings {
+    /// `MARKET_APP_SERVICE_TIMEOUT` (default 30s): one app-service call.
+    pub app_service_timeout: Duration,
+    /// `MARKET_APP_STATE_POLL_INTERVAL` (default 30s): how often `/all/apps` is
+    /// polled to correct drift and finish tasks whose event was missed.
+    pub app_state_poll_interval: Duration,
+    /// `MARKET_TASK_SYNC_WAIT` (default 60s): how long `"sync": true` waits
+    /// before answering 202 with the task id.
+    pub sync_wait: Duration,
+    /// `MARKET_TASK_RETRY_BACKOFF` (default 2s): the first wait after a
+    /// retryable failure, doubling up to 5 min.
+    pub retry_backoff: Duration,
+    /// `MARKET_TASK_LEASE` (default 30s): how long a worker holds a task
+    /// between heartbeats; a task whose holder died is taken over after it.
+    pub lease: Duration,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        Self {
+            app_service_timeout: Duration::from_secs(30),
+            app_state_poll_interval: Duration::from_secs(30),
+            sync_wait: Duration::from_secs(60),
+            retry_backoff: Duration::from_secs(2),
+            lease: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Config {
@@ -228,6 +276,11 @@ impl Config {
             task_workers,
             hydration_concurrency,
             sync_interval,
+            app_service_timeout,
+            app_state_poll_interval,
+            task_sync_wait,
+            task_retry_backoff,
+            task_lease,
             public_mode,
         } = raw;
         let bad = |key: &str, reason: String| ConfigError::new(LAYERS.env_name(key), reason);
@@ -297,6 +350,24 @@ impl Config {
                 format!("{sync_interval:?}: {e} (e.g. 5m, 30s)"),
             )
         })?;
+        let duration = |key: &str, raw: &str| {
+            humantime::parse_duration(raw)
+                .map_err(|e| bad(key, format!("{raw:?}: {e} (e.g. 30s, 2m)")))
+                .and_then(|d| {
+                    if d.is_zero() {
+                        Err(bad(key, "must be more than zero".into()))
+                    } else {
+                        Ok(d)
+                    }
+                })
+        };
+        let tasks = TaskSettings {
+            app_service_timeout: duration("app_service_timeout", &app_service_timeout)?,
+            app_state_poll_interval: duration("app_state_poll_interval", &app_state_poll_interval)?,
+            sync_wait: duration("task_sync_wait", &task_sync_wait)?,
+            retry_backoff: duration("task_retry_backoff", &task_retry_backoff)?,
+            lease: duration("task_lease", &task_lease)?,
+        };
         Ok(Self {
             listen,
             data_dir,
@@ -312,6 +383,7 @@ impl Config {
             task_workers,
             hydration_concurrency,
             sync_interval,
+            tasks,
             public_mode,
         })
     }

@@ -8,10 +8,13 @@
 //! `source_serve` (`market source serve`), `cli` (the command line), `view`
 //! (what one user sees of the catalog: the `/market/*` and `POST /apps` answers); the
 //! background loops: `catalog::sync` (the syncer), `hydration` (the driver), `watcher`
-//! (the data watcher), and `users` (users known at start or first seen in `X-Bfl-User`).
+//! (the data watcher), `tasks` (the task engine: workers, app state from app-service),
+//! `app_service` (the port to app-service), and `users` (users known at start or first
+//! seen in `X-Bfl-User`).
 
 pub mod api;
 pub mod app;
+pub mod app_service;
 pub mod catalog;
 pub mod chart_repo;
 pub mod cli;
@@ -21,6 +24,7 @@ pub mod outbound;
 pub mod source_serve;
 pub mod state;
 pub mod store;
+pub mod tasks;
 pub mod users;
 pub mod view;
 pub mod watcher;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use service_runtime::Metrics;
 use tokio::sync::Notify;
 
+use crate::app_service::AppServiceClient;
 use crate::chart_repo::ChartRepoClient;
 use crate::config::Config;
 use crate::store::MarketStore;
@@ -15,6 +16,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn MarketStore>,
     pub chart_repo: Arc<dyn ChartRepoClient>,
+    pub app_service: Arc<dyn AppServiceClient>,
     pub metrics: Metrics,
     /// Wakes the background loops (DESIGN.md §5.2).
     pub signals: Arc<Signals>,
@@ -28,6 +30,10 @@ pub struct Signals {
     pub sources_changed: Notify,
     /// New work for the hydration driver: a new user, a changed catalog.
     pub hydrate: Notify,
+    /// A task became due: wakes one task worker.
+    pub tasks: Notify,
+    /// A task changed: wakes every `sync` waiter (`notify_waiters`).
+    pub task_changed: Notify,
     /// Users known to be in the store (so `ensure_user` skips the store on the hot path).
     pub(crate) known_users: Mutex<HashSet<String>>,
 }

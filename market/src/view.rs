@@ -28,12 +28,31 @@ pub struct SourceView {
     pub meta: Option<CatalogMeta>,
     /// The user's apps of this source (any status), by name.
     pub apps: Vec<UserApp>,
+    /// app-service's reported states of the user's apps from this source
+    /// (Olares' `AppStateLatestData` shape), by app name.
+    pub app_states: Vec<Value>,
 }
 
 /// The user's view of every visible source, by priority then id.
 pub struct UserView {
     pub user: String,
     pub sources: Vec<SourceView>,
+}
+
+/// One reported app state as Olares' `AppStateLatestData`.
+fn app_state_latest(record: &crate::store::AppStateRecord) -> Value {
+    let d = &record.doc;
+    serde_json::json!({
+        "type": "app-state-latest",
+        "version": "",
+        "status": {
+            "name": record.app_name, "rawAppName": d["rawAppName"], "state": record.state,
+            "progress": d["progress"], "opType": d["opType"], "reason": d["reason"],
+            "message": d["message"], "statusTime": d["createTime"],
+            "updateTime": record.updated_at.to_rfc3339(),
+            "entranceStatuses": d["entranceStatuses"],
+        }
+    })
 }
 
 impl UserView {
@@ -46,6 +65,7 @@ impl UserView {
                 .or_default()
                 .push(app);
         }
+        let states = store.app_states(user).await?;
         let mut sources = Vec::new();
         for source in store.sources().await? {
             if !is_visible(&source) {
@@ -55,7 +75,17 @@ impl UserView {
             let apps = apps_by_source
                 .remove(source.id.as_str())
                 .unwrap_or_default();
-            sources.push(SourceView { source, meta, apps });
+            let app_states = states
+                .iter()
+                .filter(|s| s.doc["marketSource"].as_str() == Some(source.id.as_str()))
+                .map(app_state_latest)
+                .collect();
+            sources.push(SourceView {
+                source,
+                meta,
+                apps,
+                app_states,
+            });
         }
         Ok(Self {
             user: user.to_owned(),
@@ -102,7 +132,7 @@ impl UserView {
             .map(|view| {
                 let data = SourceData {
                     kind: view.source.kind.as_str().to_owned(),
-                    app_state_latest: Vec::new(),
+                    app_state_latest: view.app_states.clone(),
                     app_info_latest: Self::rendered(view)
                         .map(|(app, p)| app_info_latest(app, p, true))
                         .collect(),
@@ -139,7 +169,7 @@ impl UserView {
                 let data = SourceState {
                     kind: view.source.kind.as_str().to_owned(),
                     app_info_latest: apps,
-                    app_state_latest: Vec::new(),
+                    app_state_latest: view.app_states.clone(),
                 };
                 (view.source.id.to_string(), data)
             })

@@ -1,7 +1,8 @@
 //! Wire types of both services: the `{success, message, data}` envelope, the error
 //! body, version information, market sources, chart-repo's state-change feed, the
 //! market source protocol ([`protocol`]: `ApplicationInfoEntry`, the catalog hash and
-//! listing), the sync-app exchange ([`sync`]) and what image analysis found ([`image`]).
+//! listing), the sync-app exchange ([`sync`]), what image analysis found ([`image`]) and
+//! tasks with app-service's request and state-event shapes ([`task`]).
 //!
 //! Owns: serde shapes that cross a process boundary. Never: I/O of any kind.
 
@@ -11,6 +12,7 @@ pub mod protocol;
 pub mod source;
 pub mod state_change;
 pub mod sync;
+pub mod task;
 pub mod version;
 
 pub use envelope::{Envelope, ErrorBody};

@@ -39,6 +39,25 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+    /// No rendered app of that name (and version) for the caller.
+    #[error("{0}")]
+    AppNotFound(String),
+    #[error("no task {0} for the caller")]
+    TaskNotFound(i64),
+    /// A cancel with nothing left to cancel (the task ended, or none ran).
+    #[error("{0}")]
+    NotCancelable(String),
+    /// app-service refused or did not answer a direct call (stop, resume).
+    #[error(transparent)]
+    AppService(#[from] crate::app_service::AppServiceError),
+    /// A `sync` operation's task ended without success; the body carries it.
+    #[error("{message}")]
+    TaskEnded {
+        code: &'static str,
+        status: StatusCode,
+        message: String,
+        data: serde_json::Value,
+    },
 }
 
 impl ApiError {
@@ -56,6 +75,14 @@ impl ApiError {
             Self::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             Self::ChartRepo(_) => (StatusCode::BAD_GATEWAY, "chart_repo_unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::AppNotFound(_) => (StatusCode::NOT_FOUND, "app_not_found"),
+            Self::TaskNotFound(_) => (StatusCode::NOT_FOUND, "task_not_found"),
+            Self::NotCancelable(_) => (StatusCode::CONFLICT, "task_not_cancelable"),
+            Self::AppService(e) if e.is_retryable() => {
+                (StatusCode::BAD_GATEWAY, "app_service_unavailable")
+            }
+            Self::AppService(_) => (StatusCode::BAD_GATEWAY, "app_service_rejected"),
+            Self::TaskEnded { code, status, .. } => (*status, code),
         }
     }
 
@@ -65,6 +92,7 @@ impl ApiError {
             Self::Store(e) => e.is_retryable(),
             Self::Internal(_) => true,
             Self::ChartRepo(e) => e.is_retryable(),
+            Self::AppService(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -87,9 +115,24 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "internal error");
                 "internal error".to_owned()
             }
+            Self::AppService(e) => {
+                tracing::warn!(error = %e, "app-service call failed");
+                match e {
+                    crate::app_service::AppServiceError::Rejected { message, .. }
+                        if !message.is_empty() =>
+                    {
+                        message.clone()
+                    }
+                    _ => "app-service did not accept the operation".to_owned(),
+                }
+            }
             other => other.to_string(),
         };
-        (status, axum::Json(ErrorBody::new(code, message))).into_response()
+        let mut body = ErrorBody::new(code, message);
+        if let Self::TaskEnded { data, .. } = self {
+            body.data = Some(data);
+        }
+        (status, axum::Json(body)).into_response()
     }
 }
 

@@ -1,22 +1,21 @@
-//! `GET /logs`: the caller's history (Olares' `queryLogs`). There is no
-//! history table yet: the records are the caller's events from the event
-//! store (its own and the broadcast ones), oldest first.
+//! `GET /logs`: the caller's history (Olares' `queryLogs`): the history
+//! table's rows of the caller's tasks (one when each attempt starts, one when
+//! the task ends), oldest first. Never another user's.
 
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use market_model::Envelope;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, Json, Query};
 use super::identity::Caller;
 use super::openapi;
 use crate::state::AppState;
-use crate::store::Event;
+use crate::store::HistoryRecord;
 
-/// How many events `/logs` reads at most (the event store keeps the newest ones).
+/// How many history rows `/logs` reads at most (the newest ones).
 const SCAN_LIMIT: u32 = 10_000;
 
 pub fn routes() -> Router<AppState> {
@@ -31,7 +30,7 @@ pub struct LogQuery {
     pub start: Option<usize>,
     /// Page size, 1..=1000 (default 100).
     pub size: Option<usize>,
-    /// Only records of this type (the event kind).
+    /// Only records of this type (the task kind: install, uninstall, …).
     #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Only records of this app.
@@ -63,7 +62,7 @@ pub struct LogRecord {
     pub time: i64,
     pub app: String,
     pub account: String,
-    /// The event's data, as JSON text.
+    /// `{task_id, status, attempt, version, source, op_id, error}` as JSON text.
     pub extended: String,
 }
 
@@ -87,13 +86,10 @@ pub async fn logs(
         ));
     }
     let start = q.start.unwrap_or(0);
-    let events = state
-        .store
-        .events_after(caller.name(), 0, SCAN_LIMIT)
-        .await?;
-    let matching: Vec<LogRecord> = events
+    let rows = state.store.history(caller.name(), SCAN_LIMIT).await?;
+    let matching: Vec<LogRecord> = rows
         .into_iter()
-        .map(|e| record(e, caller.name()))
+        .map(record)
         .filter(|r| q.kind.as_deref().is_none_or(|k| k == r.kind))
         .filter(|r| q.app.as_deref().is_none_or(|a| a == r.app))
         .filter(|r| q.start_time.is_none_or(|t| r.time >= t))
@@ -110,27 +106,14 @@ pub async fn logs(
     })))
 }
 
-fn record(event: Event, caller: &str) -> LogRecord {
-    let text = |k: &str| {
-        event
-            .data
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let app = ["app_name", "name", "app"]
-        .iter()
-        .map(|k| text(k))
-        .find(|s| !s.is_empty())
-        .unwrap_or_default();
+fn record(row: HistoryRecord) -> LogRecord {
     LogRecord {
-        id: event.id,
-        message: text("message"),
-        time: event.at.timestamp(),
-        app,
-        account: event.user.clone().unwrap_or_else(|| caller.to_owned()),
-        extended: event.data.to_string(),
-        kind: event.kind,
+        id: row.id,
+        kind: row.kind,
+        message: row.message,
+        time: row.at.timestamp(),
+        app: row.app,
+        account: row.user,
+        extended: row.extended.to_string(),
     }
 }

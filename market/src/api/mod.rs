@@ -2,7 +2,8 @@
 //!
 //! `error` (the one `ApiError`, enveloped extractors), `identity` (the caller from
 //! `X-Bfl-User`; public mode), `market` (`/market/*`), `apps` (`POST /apps`,
-//! version history), `runtime`, `logs`, `events` (SSE), `version`, `openapi`
+//! version history), `tasks` (app operations, tasks, app state events), `runtime`,
+//! `logs`, `events` (SSE), `version`, `openapi`
 //! (the document and Swagger UI at `/docs`).
 
 pub mod apps;
@@ -14,6 +15,7 @@ pub mod market;
 pub mod openapi;
 pub mod runtime;
 mod settings;
+pub mod tasks;
 mod version;
 
 use axum::Router;
@@ -34,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(runtime::routes())
         .merge(logs::routes())
         .merge(events::routes())
+        .merge(tasks::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             identity::public_mode_guard,

@@ -24,7 +24,9 @@ pub struct ErrorBody {
     pub success: bool,
     pub message: String,
     /// `bad_request`, `unauthorized`, `read_only`, `not_found`, `conflict`,
-    /// `store_unavailable`, `internal`.
+    /// `store_unavailable`, `internal`, `app_not_found`, `task_not_found`,
+    /// `task_not_cancelable`, `task_failed`, `task_canceled`, `app_env_required`,
+    /// `app_service_unavailable`, `app_service_rejected`.
     pub code: String,
 }
 
@@ -43,12 +45,23 @@ pub struct ErrorBody {
         super::runtime::runtime_state,
         super::logs::logs,
         super::events::events,
+        super::tasks::install,
+        super::tasks::clone,
+        super::tasks::cancel,
+        super::tasks::upgrade,
+        super::tasks::uninstall,
+        super::tasks::stop,
+        super::tasks::resume,
+        super::tasks::list,
+        super::tasks::one,
+        super::tasks::app_state_event,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BflUser),
     tags(
         (name = "catalog", description = "The caller's catalog: listing, rendered apps, state"),
         (name = "runtime", description = "Runtime state, history and live events"),
+        (name = "tasks", description = "App operations (tasks run against app-service) and app state"),
         (name = "meta", description = "Version"),
     )
 )]

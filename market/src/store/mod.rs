@@ -6,7 +6,8 @@
 //! of one trait per noun: [`CatalogStore`] (each source's catalog),
 //! [`UserStore`], [`UserAppStore`] (what chart-repo rendered for each user, and
 //! the hydration driver's query), [`WatcherStore`] (the data watcher's cursor)
-//! and [`EventStore`] (live events for SSE). Records are in `model.rs`; each
+//! [`EventStore`] (live events for SSE) and [`TaskStore`] (tasks, their
+//! history, app states from app-service). Records are in `model.rs`; each
 //! backend is split by noun (`store/{sqlite,postgres}/*.rs`).
 //!
 //! Queries live here and nowhere else; handlers and loops hold an
@@ -24,10 +25,12 @@ use market_model::{MarketSource, SourceId};
 use serde_json::Value;
 
 pub use self::model::{
-    CatalogApp, CatalogDiff, CatalogMeta, CatalogSnapshot, Event, EventId, StaleApp, User, UserApp,
-    UserAppFailure, UserAppKey, UserAppStatus,
+    AppStateRecord, CatalogApp, CatalogDiff, CatalogMeta, CatalogSnapshot, Event, EventId,
+    HistoryRecord, LeasedTask, NewTask, StaleApp, Submitted, TaskEnd, TaskFilter, TaskRequest,
+    User, UserApp, UserAppFailure, UserAppKey, UserAppStatus,
 };
 use crate::config::DatabaseUrl;
+use market_model::task::{Task, TaskError, TaskId};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -90,7 +93,15 @@ pub const ONE_ACTIVE_REMOTE: &str =
 /// migrations, health, market sources and settings.
 #[async_trait::async_trait]
 pub trait MarketStore:
-    CatalogStore + UserStore + UserAppStore + WatcherStore + EventStore + Send + Sync + 'static
+    CatalogStore
+    + UserStore
+    + UserAppStore
+    + WatcherStore
+    + EventStore
+    + TaskStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Applies pending migrations and seeds the default sources once.
     async fn migrate(&self) -> Result<(), StoreError>;
@@ -313,6 +324,115 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Vec<Event>, StoreError>;
     /// Keeps the newest `keep_last` events; how many were deleted.
     async fn trim_events(&self, keep_last: u64) -> Result<u64, StoreError>;
+}
+
+/// Tasks (DESIGN.md §5.3), their history and each user's app state.
+///
+/// Rules every backend keeps:
+/// - At most one pending or running task per (user, app, kind): submitting
+///   another returns it (`created: false`); an idempotency key seen before for
+///   the user returns that key's task, whatever its status.
+/// - At most one running task per (user, app), cancels aside: a pending task
+///   waits while another of its app runs.
+/// - `lease_task` takes the oldest due pending task, or a running one whose
+///   lease expired before app-service accepted it (`op_id` unset), marks it
+///   running under `owner` until `until`, counts the attempt and writes a
+///   history row. A task with an `op_id` is never leased again, so
+///   app-service is never asked twice once it accepted.
+/// - `accept_task`, `retry_task`, `heartbeat_task` act only for the lease's
+///   owner on a running task; `finish_task` ends any task that is not
+///   terminal (and writes a history row); `cancel_pending_task` only a
+///   pending one. Each returns whether (or what) it changed.
+#[async_trait::async_trait]
+pub trait TaskStore: Send + Sync {
+    async fn submit_task(&self, new: &NewTask, now: DateTime<Utc>)
+    -> Result<Submitted, StoreError>;
+    async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+    /// The user's tasks, newest first.
+    async fn tasks(&self, user: &str, filter: &TaskFilter) -> Result<Vec<Task>, StoreError>;
+    /// Pending and running tasks (of one user, or all), oldest first.
+    async fn active_tasks(&self, user: Option<&str>) -> Result<Vec<Task>, StoreError>;
+    async fn lease_task(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<LeasedTask>, StoreError>;
+    async fn heartbeat_task(
+        &self,
+        id: TaskId,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Records app-service's operation id; the task stays running, without a
+    /// lease, until app-service reports its end.
+    async fn accept_task(
+        &self,
+        id: TaskId,
+        owner: &str,
+        op_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Back to pending, due at `next_attempt_at`, with the failure recorded.
+    async fn retry_task(
+        &self,
+        id: TaskId,
+        owner: &str,
+        error: &TaskError,
+        next_attempt_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn finish_task(
+        &self,
+        id: TaskId,
+        end: &TaskEnd,
+        app_state: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Task>, StoreError>;
+    async fn cancel_pending_task(
+        &self,
+        id: TaskId,
+        by: Option<TaskId>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Task>, StoreError>;
+    /// The user's history, oldest first, at most `limit` (the newest ones).
+    async fn history(&self, user: &str, limit: u32) -> Result<Vec<HistoryRecord>, StoreError>;
+    async fn put_app_state(&self, record: &AppStateRecord) -> Result<(), StoreError>;
+    /// The user's app states, by app name.
+    async fn app_states(&self, user: &str) -> Result<Vec<AppStateRecord>, StoreError>;
+}
+
+/// The history row of a task event.
+fn history_row(task: &Task, what: &str) -> (String, serde_json::Value) {
+    let message = match &task.error {
+        Some(e) if what == "failed" => format!(
+            "{} {} failed: {}",
+            task.kind.as_str(),
+            task.app_name,
+            e.message
+        ),
+        _ => format!("{} {} {what}", task.kind.as_str(), task.app_name),
+    };
+    let extended = serde_json::json!({
+        "task_id": task.id,
+        "status": task.status,
+        "attempt": task.attempts,
+        "version": task.version,
+        "source": task.source,
+        "op_id": task.op_id,
+        "error": task.error,
+    });
+    (message, extended)
+}
+
+fn parse_task_kind(raw: &str) -> Result<market_model::task::TaskKind, StoreError> {
+    market_model::task::TaskKind::parse(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown task kind {raw:?}")))
+}
+
+fn parse_task_status(raw: &str) -> Result<market_model::task::TaskStatus, StoreError> {
+    market_model::task::TaskStatus::parse(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown task status {raw:?}")))
 }
 
 /// Opens the store the URL names (without migrating it).

@@ -1,6 +1,6 @@
 //! The records the market keeps beside sources and settings: each source's
 //! catalog, the users, what chart-repo rendered for each user, the data
-//! watcher's cursor and the live events.
+//! watcher's cursor, the live events, tasks, their history and app states.
 //!
 //! Documents that cross a process boundary are kept as JSON values (the wire
 //! types live in `market-model`); the fields here are what the store queries on.
@@ -8,6 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use market_model::SourceId;
+use market_model::task::{
+    AppEntrance, AppEnvVar, ImageRef, Task, TaskError, TaskId, TaskKind, TaskStatus,
+};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -198,4 +202,107 @@ pub struct Event {
     pub kind: String,
     pub data: Value,
     pub at: DateTime<Utc>,
+}
+
+/// What the worker sends app-service for a task, kept beside it (never in an
+/// API answer: env values may be secrets).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskRequest {
+    pub envs: Vec<AppEnvVar>,
+    /// From the image analysis of the user's rendered app.
+    pub images: Vec<ImageRef>,
+    /// Clone only: entrance titles, the original's name, the hash and title.
+    pub entrances: Vec<AppEntrance>,
+    pub raw_app_name: String,
+    pub request_hash: String,
+    pub title: String,
+    /// Uninstall only.
+    pub all: bool,
+    pub delete_data: bool,
+}
+
+/// A task to submit.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    pub user: String,
+    pub app_name: String,
+    pub kind: TaskKind,
+    pub source: String,
+    pub version: String,
+    pub request: TaskRequest,
+    /// The caller's `X-Authorization`.
+    pub token: Option<SecretString>,
+    /// The caller's `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+}
+
+/// The answer to a submission: the task, and whether this call created it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Submitted {
+    pub task: Task,
+    pub created: bool,
+}
+
+/// A task a worker holds, with what it needs to call app-service.
+#[derive(Clone, Debug)]
+pub struct LeasedTask {
+    pub task: Task,
+    pub request: TaskRequest,
+    pub token: Option<SecretString>,
+}
+
+/// How a task ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskEnd {
+    Completed,
+    Failed(TaskError),
+    /// Canceled, by a cancel task when one did it.
+    Canceled {
+        by: Option<TaskId>,
+    },
+}
+
+impl TaskEnd {
+    pub fn status(&self) -> TaskStatus {
+        match self {
+            Self::Completed => TaskStatus::Completed,
+            Self::Failed(_) => TaskStatus::Failed,
+            Self::Canceled { .. } => TaskStatus::Canceled,
+        }
+    }
+}
+
+/// `GET /tasks` filters (each optional), newest first, at most `limit`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub kind: Option<TaskKind>,
+    pub app: Option<String>,
+    pub limit: u32,
+}
+
+/// One history row: a task started or ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRecord {
+    pub id: i64,
+    pub user: String,
+    /// The task kind (`install`, …).
+    pub kind: String,
+    pub app: String,
+    pub message: String,
+    /// `{task_id, status, attempt, error?}`.
+    pub extended: Value,
+    pub at: DateTime<Utc>,
+}
+
+/// A user's app as app-service last reported it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppStateRecord {
+    pub user: String,
+    pub app_name: String,
+    pub state: String,
+    /// The state event (`AppStateEvent` JSON) or the polled equivalent.
+    pub doc: Value,
+    pub updated_at: DateTime<Utc>,
 }

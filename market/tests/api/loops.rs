@@ -51,6 +51,7 @@ fn config_on(database: DatabaseUrl, data: &Path, chart_repo: &str, source: Optio
         task_workers: 2,
         hydration_concurrency: 4,
         sync_interval: Duration::from_secs(3600),
+        tasks: Default::default(),
         public_mode: false,
     }
 }

@@ -13,4 +13,6 @@ mod source_serve;
 mod store;
 mod store_catalog;
 mod store_events;
+mod store_tasks;
 mod store_users;
+mod tasks_api;

@@ -68,6 +68,15 @@ macro_rules! all_cases {
             store_events::events_are_partitioned_with_broadcasts,
             store_events::concurrent_appends_get_increasing_ids,
             store_events::trim_keeps_the_newest,
+            store_tasks::submit_is_idempotent,
+            store_tasks::lease_accept_and_never_again,
+            store_tasks::expired_lease_is_taken_over,
+            store_tasks::one_running_per_app_and_cancels_beside,
+            store_tasks::retry_waits_for_its_time,
+            store_tasks::cancel_pending_only,
+            store_tasks::lists_filter_and_partition,
+            store_tasks::history_on_start_and_end,
+            store_tasks::keeps_app_states,
         );
     };
 }

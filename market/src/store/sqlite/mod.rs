@@ -7,6 +7,7 @@
 
 mod catalog;
 mod events;
+mod tasks;
 mod user_apps;
 mod users;
 mod watcher;
