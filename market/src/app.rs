@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use crate::app_service::{AppServiceClient, HttpAppService};
 use crate::chart_repo::{ChartRepoClient, ChartRepoClientConfig, ChartRepoError, HttpChartRepo};
 use crate::config::Config;
+use crate::metrics::MarketMetrics;
 use crate::state::{AppState, Signals};
 use crate::store::{self, MarketStore, StoreError};
 
@@ -62,7 +63,10 @@ impl App {
             config.app_service_url.clone(),
             config.tasks.app_service_timeout,
         )?);
-        let metrics = Metrics::new("market", |_| {});
+        let mut market_metrics = MarketMetrics::default();
+        let metrics = Metrics::new("market", |registry| {
+            market_metrics = MarketMetrics::register(registry);
+        });
         let listener = server::bind(config.listen, "MARKET_LISTEN").await?;
         let state = AppState {
             config: Arc::new(config),
@@ -70,6 +74,7 @@ impl App {
             chart_repo,
             app_service,
             metrics,
+            market_metrics,
             signals: Arc::new(Signals::default()),
         };
         Ok(Self {

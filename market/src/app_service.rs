@@ -48,12 +48,14 @@ impl AppServiceError {
 }
 
 /// The per-operation headers (Olares' `OpHeaders`): `X-Authorization` (the
-/// caller's token), `X-Bfl-User`, `X-Market-User`, `X-Market-Source`.
+/// caller's token), `X-Bfl-User`, `X-Market-User`, `X-Market-Source`; and ours,
+/// `x-request-id` of the request that submitted the task.
 #[derive(Clone, Debug, Default)]
 pub struct OpHeaders {
     pub token: Option<SecretString>,
     pub user: String,
     pub market_source: String,
+    pub request_id: Option<String>,
 }
 
 /// An operation app-service runs for one app.
@@ -195,6 +197,9 @@ impl AppServiceClient for HttpAppService {
             .header("X-Market-Source", &headers.market_source);
         if let Some(token) = &headers.token {
             request = request.header("X-Authorization", token.expose_secret());
+        }
+        if let Some(id) = &headers.request_id {
+            request = request.header(crate::chart_repo::REQUEST_ID_HEADER, id);
         }
         request = match op.body() {
             Some(body) => request.json(&body),

@@ -27,6 +27,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::chart_repo::SyncOutcome;
+use crate::metrics::HydrationOutcome;
 use crate::state::AppState;
 use crate::store::{StaleApp, StoreError, UserAppFailure};
 
@@ -149,10 +150,18 @@ async fn hydrate(state: &AppState, stale: &StaleApp, admin: &str) -> Result<(), 
                 .store
                 .append_event(Some(&stale.user), EVENT_NEW_APP_READY, &data, now)
                 .await?;
+            state
+                .market_metrics
+                .count_hydration(HydrationOutcome::Ready);
             Ok(())
         }
         Ok(SyncOutcome::Failed(f)) => {
             let retry = f.retryable;
+            state.market_metrics.count_hydration(if retry {
+                HydrationOutcome::Retrying
+            } else {
+                HydrationOutcome::Failed
+            });
             let failure = failure(&f.failure_step, f.failure_reason);
             let next = if retry {
                 Some(next_attempt(state, stale, now).await?)
@@ -163,10 +172,18 @@ async fn hydrate(state: &AppState, stale: &StaleApp, admin: &str) -> Result<(), 
         }
         // Pending until the lease ends (see the module's doc); the watcher finishes it.
         Ok(SyncOutcome::InProgress { job_id }) => {
+            state
+                .market_metrics
+                .count_hydration(HydrationOutcome::InProgress);
             tracing::debug!(user = %stale.user, app = %stale.app_name, job_id, "hydration in progress");
             Ok(())
         }
         Err(e) => {
+            state.market_metrics.count_hydration(if e.is_retryable() {
+                HydrationOutcome::Retrying
+            } else {
+                HydrationOutcome::Failed
+            });
             let next = if e.is_retryable() {
                 Some(next_attempt(state, stale, now).await?)
             } else {

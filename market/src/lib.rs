@@ -20,6 +20,7 @@ pub mod chart_repo;
 pub mod cli;
 pub mod config;
 pub mod hydration;
+pub mod metrics;
 pub mod outbound;
 pub mod source_serve;
 pub mod state;

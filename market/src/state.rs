@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use crate::app_service::AppServiceClient;
 use crate::chart_repo::ChartRepoClient;
 use crate::config::Config;
+use crate::metrics::MarketMetrics;
 use crate::store::MarketStore;
 
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub chart_repo: Arc<dyn ChartRepoClient>,
     pub app_service: Arc<dyn AppServiceClient>,
     pub metrics: Metrics,
+    /// market's own families (tasks, hydrations), registered into `metrics`.
+    pub market_metrics: MarketMetrics,
     /// Wakes the background loops (DESIGN.md §5.2).
     pub signals: Arc<Signals>,
 }

@@ -14,6 +14,8 @@ CREATE TABLE tasks (
     -- The caller's X-Authorization, kept so a resumed task can use it. Never
     -- part of an API answer or a log line.
     token           TEXT,
+    -- The x-request-id of the request that submitted it, sent on to app-service.
+    request_id      TEXT,
     idempotency_key TEXT,
     op_id           TEXT,
     attempts        INTEGER NOT NULL DEFAULT 0,

@@ -348,6 +348,7 @@ async fn operate(
         },
         token: token(&headers),
         idempotency_key: idempotency_key(&headers)?,
+        request_id: crate::outbound::current_request_id(),
     };
     let submitted = tasks::submit(&state, &new).await?;
     answer(&state, submitted, body.sync, kind.as_str()).await
@@ -408,6 +409,7 @@ pub async fn clone(
         },
         token: token(&headers),
         idempotency_key: idempotency_key(&headers)?,
+        request_id: crate::outbound::current_request_id(),
     };
     let submitted = tasks::submit(&state, &new).await?;
     answer(&state, submitted, body.sync, "clone").await
@@ -443,6 +445,7 @@ pub async fn uninstall(
         },
         token: token(&headers),
         idempotency_key: idempotency_key(&headers)?,
+        request_id: crate::outbound::current_request_id(),
     };
     let submitted = tasks::submit(&state, &new).await?;
     answer(&state, submitted, body.sync, "uninstall").await
@@ -526,6 +529,7 @@ pub async fn cancel(
         request: TaskRequest::default(),
         token: token(&headers),
         idempotency_key: idempotency_key(&headers)?,
+        request_id: crate::outbound::current_request_id(),
     };
     let submitted = tasks::submit(&state, &new).await?;
     answer(&state, submitted, sync, "installation cancellation").await
@@ -606,6 +610,7 @@ async fn direct(
         token: token(&headers),
         user: caller.0.clone(),
         market_source: source,
+        request_id: crate::outbound::current_request_id(),
     };
     let result = state.app_service.operate(&body.app_name, &op, &hdr).await?;
     Ok(Json(Envelope {

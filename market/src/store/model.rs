@@ -235,6 +235,8 @@ pub struct NewTask {
     pub token: Option<SecretString>,
     /// The caller's `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+    /// The submitting request's `x-request-id`, sent on to app-service.
+    pub request_id: Option<String>,
 }
 
 /// The answer to a submission: the task, and whether this call created it.
@@ -250,6 +252,8 @@ pub struct LeasedTask {
     pub task: Task,
     pub request: TaskRequest,
     pub token: Option<SecretString>,
+    /// The submitting request's `x-request-id`.
+    pub request_id: Option<String>,
 }
 
 /// How a task ends.

@@ -31,6 +31,9 @@ pub async fn submit(state: &AppState, new: &NewTask) -> Result<Submitted, StoreE
     let submitted = state.store.submit_task(new, Utc::now()).await?;
     if submitted.created {
         tracing::info!(task.id = submitted.task.id, task.kind = submitted.task.kind.as_str(), app = %submitted.task.app_name, "task submitted");
+        state
+            .market_metrics
+            .count_task(submitted.task.kind, submitted.task.status);
         publish(state, &submitted.task).await;
         state.signals.tasks.notify_one();
     }
@@ -39,6 +42,11 @@ pub async fn submit(state: &AppState, new: &NewTask) -> Result<Submitted, StoreE
 
 /// Pushes a task's new state on `/events` and wakes `sync` waiters.
 pub async fn publish(state: &AppState, task: &Task) {
+    // A task ends once (the store's transitions guarantee it), so each terminal
+    // state is published, and counted, once.
+    if task.status.is_terminal() {
+        state.market_metrics.count_task(task.kind, task.status);
+    }
     let data = json!(task);
     if let Err(e) = state
         .store

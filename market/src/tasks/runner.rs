@@ -83,6 +83,7 @@ async fn run_one(state: &AppState, owner: &str, leased: LeasedTask) {
         token: leased.token.clone(),
         user: task.user.clone(),
         market_source: task.source.clone(),
+        request_id: leased.request_id.clone(),
     };
     let call = state.app_service.operate(&task.app_name, &op, &headers);
     let answer = tokio::select! {

@@ -193,6 +193,15 @@ async fn catalog_flow(database: DatabaseUrl, data: &Path, chart_repo_env: &[(&st
         market.state.store.admin().await.unwrap().as_deref(),
         Some("alice")
     );
+    // Each ready record was one counted sync-app call.
+    let metrics = market.state.metrics.render();
+    let ready: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("market_hydrations_total{outcome=\"ready\"} "))
+        .unwrap_or_else(|| panic!("no ready hydrations counted: {metrics}"))
+        .parse()
+        .unwrap();
+    assert!(ready >= 2 * LISTED as u64, "{metrics}");
 
     // An edited chart reaches alice; the old package leaves her index.
     bump_version(&dir.join("ghost"), "1.0.15", "1.0.16");

@@ -31,6 +31,7 @@ fn config(dir: &std::path::Path, chart_repo: &str) -> Config {
         hydration_concurrency: 1,
         sync_interval: Duration::from_secs(3600),
         olares_version: "latest".into(),
+        tasks: Default::default(),
         public_mode: false,
     }
 }

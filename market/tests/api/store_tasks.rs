@@ -26,6 +26,7 @@ fn new(user: &str, app: &str, kind: TaskKind) -> NewTask {
         },
         token: Some(SecretString::from("tok-secret".to_owned())),
         idempotency_key: None,
+        request_id: None,
     }
 }
 

@@ -53,7 +53,8 @@ impl Market {
         let mut req = reqwest::Client::new()
             .request(m, format!("{}/app-store/api/v2{path}", self.url))
             .header("X-Bfl-User", user)
-            .header("X-Authorization", TOKEN);
+            .header("X-Authorization", TOKEN)
+            .header("x-request-id", format!("req-{user}-{path}"));
         if let Some(key) = key {
             req = req.header("Idempotency-Key", key);
         }
@@ -241,6 +242,8 @@ async fn tasks_install_is_accepted_then_completed_by_a_state_event() {
             "market.olares".into()
         )
     );
+    // The submitting request's id follows the task to app-service.
+    assert_eq!(h("x-request-id"), "req-alice-/apps/firefox/install");
     let sent: Value = serde_json::from_slice(&sent[0].body).unwrap();
     assert_eq!(
         sent,
@@ -276,6 +279,21 @@ async fn tasks_install_is_accepted_then_completed_by_a_state_event() {
         (t["status"].as_str(), t["app_state"].as_str()),
         (Some("completed"), Some("running"))
     );
+
+    // The outcome is counted by kind and status, no user or app in the labels.
+    let metrics = reqwest::get(format!("{}/metrics", m.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "market_tasks_total{kind=\"install\",status=\"pending\"} 1",
+        "market_tasks_total{kind=\"install\",status=\"completed\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
+    assert!(!metrics.contains("firefox") && !metrics.contains("alice"));
 
     // History for its owner only; events carry the transitions; lists filter.
     let (_, logs) = m
@@ -617,6 +635,7 @@ async fn tasks_restart_resumes_committed_and_abandoned_tasks_once() {
             request: TaskRequest::default(),
             token: Some(TOKEN.to_owned().into()),
             idempotency_key: None,
+            request_id: None,
         };
         let now = Utc::now();
         let lease = now + chrono::Duration::milliseconds(500);

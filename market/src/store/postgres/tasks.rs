@@ -201,8 +201,8 @@ impl TaskStore for PostgresStore {
             }
             let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
                 "INSERT INTO tasks (user_name, app_name, kind, status, source, version, request,
-                    token, idempotency_key, attempts, created_at, updated_at)
-                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, 0, $9, $9) RETURNING id",
+                    token, idempotency_key, request_id, attempts, created_at, updated_at)
+                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, 0, $10, $10) RETURNING id",
             )
             .bind(&new.user)
             .bind(&new.app_name)
@@ -212,6 +212,7 @@ impl TaskStore for PostgresStore {
             .bind(json(&new.request)?)
             .bind(new.token.as_ref().map(|t| t.expose_secret().to_owned()))
             .bind(&new.idempotency_key)
+            .bind(&new.request_id)
             .bind(ms(now))
             .fetch_one(&mut *tx)
             .await;
@@ -315,8 +316,8 @@ impl TaskStore for PostgresStore {
         let task = load(&mut tx, id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("task {id} vanished")))?;
-        let (request, token): (Value, Option<String>) =
-            sqlx::query_as("SELECT request, token FROM tasks WHERE id = $1")
+        let (request, token, request_id): (Value, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT request, token, request_id FROM tasks WHERE id = $1")
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await
@@ -327,6 +328,7 @@ impl TaskStore for PostgresStore {
             request: serde_json::from_value::<TaskRequest>(request)
                 .map_err(|e| StoreError::Corrupt(format!("task {id} request: {e}")))?,
             token: token.map(SecretString::from),
+            request_id,
             task,
         }))
     }

@@ -194,8 +194,8 @@ impl TaskStore for SqliteStore {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tasks (user_name, app_name, kind, status, source, version, request, token,
-                idempotency_key, attempts, created_at, updated_at)
-             VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
+                idempotency_key, request_id, attempts, created_at, updated_at)
+             VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
         )
         .bind(&new.user)
         .bind(&new.app_name)
@@ -205,6 +205,7 @@ impl TaskStore for SqliteStore {
         .bind(encode_json(&new.request)?)
         .bind(new.token.as_ref().map(|t| t.expose_secret().to_owned()))
         .bind(&new.idempotency_key)
+        .bind(&new.request_id)
         .bind(millis(now))
         .bind(millis(now))
         .fetch_one(&mut *tx)
@@ -299,8 +300,8 @@ impl TaskStore for SqliteStore {
         let task = load(&mut tx, id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("task {id} vanished")))?;
-        let (request, token): (String, Option<String>) =
-            sqlx::query_as("SELECT request, token FROM tasks WHERE id = ?")
+        let (request, token, request_id): (String, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT request, token, request_id FROM tasks WHERE id = ?")
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await
@@ -310,6 +311,7 @@ impl TaskStore for SqliteStore {
         Ok(Some(LeasedTask {
             request: decode_json::<TaskRequest>(&format!("task {id} request"), &request)?,
             token: token.map(SecretString::from),
+            request_id,
             task,
         }))
     }
