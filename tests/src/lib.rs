@@ -1,7 +1,10 @@
 //! End-to-end support: where the workspace's service binaries are, so a test can
-//! run `market` and `chart-repo` together as real processes.
+//! run `market` and `chart-repo` together as real processes, and the app-service
+//! simulator ([`app_service_sim`], also the `app-service-sim` binary).
 //!
 //! Owns: whole-system scenarios. Never: reaching into a service's internals.
+
+pub mod app_service_sim;
 
 use std::path::PathBuf;
 
