@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/olares-market/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps lint fmt build nextest e2e bench
+.PHONY: run test deps lint fmt build nextest e2e bench reliability
 
 ## Start market (:8080) and chart-repo (:8082) on the embedded profile.
 run:
@@ -34,6 +34,11 @@ bench:
 	@scripts/bench-index.sh
 	@scripts/bench-registry.sh
 	@scripts/bench-repo.sh
+
+## The reliability suite with a longer load around each fault (make test runs it
+## with a few seconds each); prints a table of load, faults, errors, lost items.
+reliability: deps build
+	RELIABILITY_SECONDS=$${RELIABILITY_SECONDS:-60} cargo nextest run -p e2e --profile ci -E 'binary(reliability)'
 
 ## The end-to-end package only.
 e2e: build

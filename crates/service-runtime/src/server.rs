@@ -40,8 +40,16 @@ pub fn ops_router(metrics: Metrics, readiness: Arc<dyn Readiness>) -> Router {
         .route("/metrics", get(render_metrics).with_state(metrics))
 }
 
+/// How long `/readyz` waits for the readiness check: a store that does not
+/// answer (a cut network, a server that accepts and stalls) is not ready, and
+/// orchestrators' probes give up after a few seconds anyway.
+pub const READY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn readyz(State(readiness): State<Arc<dyn Readiness>>) -> Response {
-    match readiness.ready().await {
+    let checked = tokio::time::timeout(READY_CHECK_TIMEOUT, readiness.ready())
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {READY_CHECK_TIMEOUT:?}")));
+    match checked {
         Ok(()) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -146,4 +154,42 @@ pub async fn run(
     }
     tracing::info!(service = name, "stopped");
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    struct Stalled;
+
+    #[async_trait::async_trait]
+    impl Readiness for Stalled {
+        async fn ready(&self) -> Result<(), String> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_does_not_answer_is_not_ready() {
+        let metrics = Metrics::new("test", |_| {});
+        let app = ops_router(metrics, Arc::new(Stalled));
+        let started = std::time::Instant::now();
+        let res = app
+            .oneshot(
+                axum::http::Request::get("/readyz")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() < READY_CHECK_TIMEOUT * 3);
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["reason"].as_str().unwrap().contains("no answer"),
+            "{body}"
+        );
+    }
 }

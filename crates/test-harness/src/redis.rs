@@ -12,44 +12,35 @@ use crate::process::{PeerProcess, find_program, free_port, tcp_exchange};
 pub struct RedisServer {
     port: u16,
     process: PeerProcess,
-    _dir: TempDir,
+    persistent: bool,
+    dir: TempDir,
 }
 
 impl RedisServer {
-    /// Starts a server and waits until it answers PING.
+    /// Starts a server with no persistence and waits until it answers PING.
     pub fn start() -> Self {
-        let program = find_program(
-            "redis-server",
-            &["/usr/bin/redis-server"],
-            "apt-get install redis-server",
-        );
+        Self::start_with(false)
+    }
+
+    /// Starts a server that writes every command to its append-only file before
+    /// answering (`appendfsync always`), so a [`restart`](Self::restart), even
+    /// after SIGKILL, loses nothing it acknowledged.
+    pub fn start_persistent() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(persistent: bool) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("harness-redis-")
             .tempdir()
             .expect("tempdir");
         let port = free_port();
-        let mut cmd = Command::new(program);
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args(["--protected-mode", "no", "--daemonize", "no"])
-        .arg("--dir")
-        .arg(dir.path());
-        let mut process = PeerProcess::spawn("redis-server", cmd, &dir.path().join("redis.log"));
-        process.wait_ready("redis-server to answer PING", |_| {
-            tcp_exchange(port, b"PING\r\n").is_some_and(|r| r.starts_with("+PONG"))
-        });
+        let process = spawn(port, dir.path(), persistent);
         Self {
             port,
             process,
-            _dir: dir,
+            persistent,
+            dir,
         }
     }
 
@@ -71,4 +62,42 @@ impl RedisServer {
         self.process.signal(Signal::SIGKILL);
         self.process.stop();
     }
+
+    /// Kills the server (SIGKILL) and starts it again on the same port and data
+    /// folder; returns once it answers PING. Data survives only on a
+    /// [`start_persistent`](Self::start_persistent) server.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.process = spawn(self.port, self.dir.path(), self.persistent);
+    }
+}
+
+fn spawn(port: u16, dir: &std::path::Path, persistent: bool) -> PeerProcess {
+    let program = find_program(
+        "redis-server",
+        &["/usr/bin/redis-server"],
+        "apt-get install redis-server",
+    );
+    let mut cmd = Command::new(program);
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+    ]);
+    if persistent {
+        cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
+    } else {
+        cmd.args(["--appendonly", "no"]);
+    }
+    cmd.args(["--protected-mode", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir);
+    let mut process = PeerProcess::spawn("redis-server", cmd, &dir.join("redis.log"));
+    process.wait_ready("redis-server to answer PING", |_| {
+        tcp_exchange(port, b"PING\r\n").is_some_and(|r| r.starts_with("+PONG"))
+    });
+    process
 }
