@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs, idempotently: the Debian packages of the test
 # peers (only those missing; `apt-get update` at most once), the Helm peer's
-# Python venv, and cargo-nextest. Safe to run with no standard input.
+# Python venv, the kubernetes-validate and schemathesis venvs, and cargo-nextest.
+# Safe to run with no standard input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,16 @@ if ! "$kube_venv/bin/kubernetes-validate" --version >/dev/null 2>&1; then
   echo "installing kubernetes-validate into $kube_venv"
   python3 -m venv "$kube_venv"
   "$kube_venv/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==1.37.0" </dev/null
+fi
+
+# schemathesis (PyPI) for tests/tests/schemathesis.rs: both OpenAPI documents fuzzed
+# against the real binaries. Pinned: its CLI changes between releases.
+st_version=4.32.5
+st_venv="${SCHEMATHESIS_VENV:-$HOME/.cache/olares-market/schemathesis-venv}"
+if [ "$("$st_venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $st_version" ]; then
+  echo "installing schemathesis $st_version into $st_venv"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version" </dev/null
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then

@@ -8,11 +8,13 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{delete, get, post};
-use market_model::{Envelope, SourceId};
+use market_model::{Envelope, ErrorBody, SourceId};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, Json, Query};
+use super::openapi;
 use crate::repo;
 use crate::state::AppState;
 
@@ -25,8 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/app/version-for-download-history", get(download_history))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UserQuery {
+    /// The user (absent: every user, where the route allows it).
     user: Option<String>,
 }
 
@@ -34,6 +38,15 @@ fn source_id(raw: &str) -> Result<SourceId, ApiError> {
     SourceId::parse(raw).map_err(|e| ApiError::BadRequest(format!("source: {e}")))
 }
 
+/// Removes the app's rendered record and package for `user`, or for every user when
+/// `user` is absent; one `app_removed` change per user.
+#[utoipa::path(delete, path = "/apps/{source}/{name}", tag = "apps",
+    params(("source" = String, Path, description = "The market source"),
+        ("name" = String, Path, description = "The app name"), UserQuery),
+    responses(
+        (status = 200, body = Envelope<openapi::RemovedApp>),
+        (status = 400, description = "An invalid source, or an empty `user`", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn remove_app(
     State(state): State<AppState>,
     Path((source, name)): Path<(String, String)>,
@@ -62,15 +75,16 @@ async fn remove_app(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AppsRequest {
     #[serde(default)]
     apps: Vec<AppRef>,
     userid: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AppRef {
+    /// The 8-hex app id or the app name.
     appid: String,
     #[serde(rename = "sourceDataName")]
     source_data_name: String,
@@ -78,6 +92,11 @@ struct AppRef {
 
 /// The user's rendered payloads for `{appid, sourceDataName}` pairs; ids it lacks are
 /// listed in `not_found`.
+#[utoipa::path(post, path = "/apps", tag = "apps", request_body = AppsRequest,
+    responses(
+        (status = 200, body = Envelope<openapi::AppsAnswer>),
+        (status = 400, description = "A malformed body, an empty `userid` or an invalid source", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn apps(
     State(state): State<AppState>,
     Json(req): Json<AppsRequest>,
@@ -108,6 +127,11 @@ async fn apps(
 }
 
 /// What the repository holds for a user, by source; not enveloped (Olares' shape).
+#[utoipa::path(get, path = "/repo/data", tag = "apps", params(UserQuery),
+    responses(
+        (status = 200, description = "Not enveloped (Olares' shape)", body = openapi::RepoData),
+        (status = 400, description = "`user` is missing or empty", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn repo_data(
     State(state): State<AppState>,
     Query(q): Query<UserQuery>,
@@ -131,7 +155,7 @@ async fn repo_data(
     Ok(axum::Json(json!({ "user_data": { "sources": sources } })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct DeleteLocal {
     app_name: String,
     #[serde(default)]
@@ -141,6 +165,14 @@ struct DeleteLocal {
 
 /// Deletes an uploaded app: the caller's copy (`X-Bfl-User`), or every user's when the
 /// header is absent. A version that is not the stored one is a 404.
+#[utoipa::path(delete, path = "/local-apps/delete", tag = "apps", request_body = DeleteLocal,
+    params(("X-Bfl-User" = Option<String>, Header, description = "The caller; absent: every user's copy")),
+    responses(
+        (status = 200, body = Envelope<openapi::DeletedLocal>),
+        (status = 400, description = "A malformed body, an invalid source or an empty `X-Bfl-User`", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody),
+        (status = 404, description = "No such app (at that version)", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn delete_local(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -195,12 +227,21 @@ async fn delete_local(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
     user: String,
     app_name: String,
 }
 
+/// The version and source of the last package `user` downloaded of `app_name`.
+#[utoipa::path(get, path = "/app/version-for-download-history", tag = "apps", params(HistoryQuery),
+    responses(
+        (status = 200, body = Envelope<openapi::DownloadHistory>),
+        (status = 400, description = "`user` or `app_name` is missing", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody),
+        (status = 404, description = "That user never downloaded the app", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn download_history(
     State(state): State<AppState>,
     Query(q): Query<HistoryQuery>,

@@ -1,12 +1,14 @@
 //! chart-repo's HTTP surface: the control API under `/chart-repo/api/v2` (DESIGN.md §4.1,
 //! one module per resource, behind `CHART_REPO_API_TOKEN` when set) and the Helm
-//! repository endpoints at the root (§4.2, `helm`).
+//! repository endpoints at the root (§4.2, `helm`). `openapi` is the document of both,
+//! at `/chart-repo/api/v2/openapi.json`.
 
 mod apps;
 mod changes;
 pub mod error;
 pub mod helm;
 mod images;
+pub mod openapi;
 mod settings;
 mod status;
 mod sync;
@@ -39,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .nest(PREFIX, api)
+        .merge(openapi::routes())
         .merge(helm::routes())
         .with_state(state)
 }

@@ -6,13 +6,15 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{delete, get};
 use chrono::Utc;
-use market_model::{Envelope, MarketSource, SourceId};
+use market_model::{Envelope, ErrorBody, MarketSource, SourceId};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::{ApiError, Json};
+use super::openapi;
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct SourcesConfig {
     sources: Vec<MarketSource>,
     default_source: String,
@@ -25,6 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/market-source/{id}", delete(remove))
 }
 
+/// The market sources the repository knows.
+#[utoipa::path(get, path = "/settings/market-source", tag = "settings",
+    responses((status = 200, body = Envelope<SourcesConfig>), (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
 ) -> Result<axum::Json<Envelope<SourcesConfig>>, ApiError> {
@@ -46,6 +51,14 @@ async fn list(
     })))
 }
 
+/// Adds or replaces one market source (remote ones give the base URL charts come from).
+#[utoipa::path(post, path = "/settings/market-source", tag = "settings", request_body = MarketSource,
+    responses(
+        (status = 200, body = Envelope<MarketSource>),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody),
+        (status = 409, description = "A second active remote source", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn put(
     State(state): State<AppState>,
     Json(source): Json<MarketSource>,
@@ -54,6 +67,14 @@ async fn put(
     Ok(axum::Json(Envelope::ok(source)))
 }
 
+#[utoipa::path(delete, path = "/settings/market-source/{id}", tag = "settings",
+    params(("id" = String, Path, description = "The source id")),
+    responses(
+        (status = 200, body = openapi::Done),
+        (status = 400, description = "An invalid source id", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody),
+        (status = 404, description = "No such source", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,

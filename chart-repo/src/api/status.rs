@@ -5,17 +5,23 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chrono::Utc;
-use market_model::{Envelope, SourceId};
+use market_model::{Envelope, ErrorBody, SourceId};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, Query};
+use super::openapi;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatusQuery {
+    /// List this user's rendered apps.
     user: Option<String>,
+    /// Only this source's apps.
     source: Option<String>,
+    /// Comma-separated parts: `apps`, `tasks` (all when empty).
     #[serde(default)]
     include: String,
 }
@@ -24,6 +30,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/status", get(status))
 }
 
+/// The runtime view: the hydration queue and, for a user, each rendered app.
+#[utoipa::path(get, path = "/status", tag = "runtime", params(StatusQuery),
+    responses(
+        (status = 200, body = Envelope<openapi::Status>),
+        (status = 400, description = "An invalid source", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn status(
     State(state): State<AppState>,
     Query(q): Query<StatusQuery>,

@@ -15,6 +15,7 @@ use market_model::{Envelope, ErrorBody};
 use serde_json::json;
 
 use super::error::{ApiError, Json};
+use super::openapi;
 use crate::hydrator::worker::SubmitError;
 use crate::state::AppState;
 use crate::store::{HydrationJob, JobState};
@@ -26,6 +27,16 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/dcr/sync-app", post(sync_app))
 }
 
+/// Queues one hydration (deduplicated by user, source, app, version) and waits for it,
+/// bounded: 200 when done or failed for good (`success: false`, `code: render_failed`),
+/// 202 while it still runs.
+#[utoipa::path(post, path = "/dcr/sync-app", tag = "hydration",
+    request_body = SyncAppRequest,
+    responses(
+        (status = 200, description = "Done, or failed for good", body = openapi::SyncAnswer),
+        (status = 202, description = "Still running; ask again to join it", body = Envelope<openapi::SyncPending>),
+        (status = 400, description = "A malformed body, or a user, source, app or version that cannot be a path component", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody), (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn sync_app(
     State(state): State<AppState>,
     Json(request): Json<SyncAppRequest>,

@@ -4,14 +4,15 @@
 //! hydrated for the caller (`X-Bfl-User`). Whatever happens, the temporary file is removed.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
-use market_model::{Envelope, SourceId};
+use market_model::{Envelope, ErrorBody, SourceId};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
-use super::error::ApiError;
+use super::error::{ApiError, Multipart};
+use super::openapi;
 use crate::state::AppState;
 use crate::upload::{UploadError, accept};
 
@@ -34,10 +35,21 @@ impl Drop for TempFile {
     }
 }
 
+/// Validates an uploaded chart and hydrates it for the caller.
+#[utoipa::path(post, path = "/apps/upload", tag = "apps",
+    request_body(content = openapi::UploadForm, content_type = "multipart/form-data"),
+    params(("X-Bfl-User" = String, Header, description = "The uploader")),
+    responses(
+        (status = 200, body = Envelope<openapi::UploadAnswer>),
+        (status = 400, description = "A missing header or field, a malformed form, an invalid source, or a refused package", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`CHART_REPO_API_TOKEN` is set)", body = ErrorBody),
+        (status = 413, description = "Larger than 100 MiB", body = ErrorBody),
+        (status = 422, description = "Not a valid Olares chart", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
-    mut form: Multipart,
+    Multipart(mut form): Multipart,
 ) -> Result<axum::Json<Envelope<Value>>, ApiError> {
     let user = headers
         .get("x-bfl-user")

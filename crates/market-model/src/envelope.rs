@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A successful JSON reply: `{success: true, message, data}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope<T> {
     pub success: bool,
     pub message: String,
@@ -26,6 +27,7 @@ impl<T> Envelope<T> {
 /// `code` is a stable snake_case identifier clients may match on; `message` is
 /// for people and may change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub success: bool,
     pub message: String,

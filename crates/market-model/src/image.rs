@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the analysis of one image ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImageStatus {
     /// The registry answered and every platform was read.
@@ -26,6 +27,7 @@ pub enum ImageStatus {
 
 /// One layer of a platform's image: its digest and compressed size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LayerInfo {
     pub digest: String,
     /// Compressed size in bytes, as the manifest declares it.
@@ -34,6 +36,7 @@ pub struct LayerInfo {
 
 /// One platform of an image (the only one for a single-arch image).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlatformInfo {
     pub os: String,
     /// As OCI names it: `amd64`, `arm64`, `arm`, …
@@ -52,6 +55,7 @@ pub struct PlatformInfo {
 
 /// The analysis of one image reference.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageInfo {
     /// The normalized reference as the chart names it (`docker.io/library/nginx:1.25`),
     /// never the mirror that was asked.

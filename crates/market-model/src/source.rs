@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Parsed once: 1 to 64 characters of `[A-Za-z0-9._-]`, so it is safe in URLs,
 /// Redis keys and file names.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct SourceId(String);
 
@@ -57,6 +58,7 @@ impl std::fmt::Display for SourceId {
 /// Remote sources speak the market source protocol over HTTP; local ones hold
 /// uploaded or studio-built charts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SourceType {
     Remote,
@@ -83,6 +85,7 @@ impl SourceType {
 
 /// One market source, as the settings API shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarketSource {
     pub id: SourceId,
     pub name: String,

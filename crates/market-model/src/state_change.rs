@@ -10,6 +10,7 @@ pub const STATE_CHANGES_MAX_LIMIT: u32 = 1000;
 
 /// What kind of change a [`StateChange`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StateChangeType {
     /// A (re)rendered package is ready for a user (`app_data`).
@@ -36,6 +37,7 @@ impl StateChangeType {
 
 /// The app a change is about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppData {
     pub user_id: String,
     pub source: String,
@@ -45,6 +47,7 @@ pub struct AppData {
 
 /// The image a change is about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageData {
     pub image_name: String,
 }
@@ -53,6 +56,7 @@ pub struct ImageData {
 ///
 /// `timestamp` is RFC 3339: Olares' market decodes it into a Go `time.Time`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StateChange {
     pub id: i64,
     #[serde(rename = "type")]
@@ -72,6 +76,7 @@ pub struct StateChange {
 
 /// One page of the feed: the changes with `id > after_id`, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StateChangesPage {
     pub after_id: i64,
     pub limit: u32,
@@ -85,6 +90,7 @@ pub struct StateChangesPage {
 /// The body of a 410: the cursor points into changes already dropped by
 /// retention. The client resyncs, then follows from `latest_id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StateChangesGone {
     /// The oldest id still served (`latest_id + 1` when none is retained).
     pub oldest_id: i64,

@@ -14,6 +14,7 @@ use crate::protocol::{AppVersionRecord, ApplicationInfoEntry, Text, nullable};
 
 /// The body of `POST /dcr/sync-app`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SyncAppRequest {
     #[serde(deserialize_with = "nullable")]
@@ -29,6 +30,7 @@ pub struct SyncAppRequest {
 
 /// Olares' `AppInfoLatestPendingData`: the catalog's view of the app to hydrate.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PendingAppData {
     #[serde(rename = "type", deserialize_with = "nullable")]
@@ -41,6 +43,7 @@ pub struct PendingAppData {
     )]
     pub version: String,
     /// The app's catalog entry; `name`, `version` and `chartName` say which chart to fetch.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub raw_data: Option<ApplicationInfoEntry>,
     /// For local sources: where the uploaded source package is (ours: its SHA-256).
     #[serde(deserialize_with = "nullable")]
@@ -57,6 +60,7 @@ pub struct PendingAppData {
 
 /// One per-user override (Olares' `types.Values`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomValue {
     #[serde(default, deserialize_with = "nullable")]
     pub file_name: String,
@@ -69,6 +73,7 @@ pub struct CustomValue {
 
 /// What a [`CustomValue`] changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ModifyType {
     /// An app env (`olaresEnv.<key>` in the render values).
@@ -81,6 +86,7 @@ pub enum ModifyType {
 
 /// What one sync did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncStatus {
     /// The user had no rendered record of this app.
@@ -93,6 +99,7 @@ pub enum SyncStatus {
 
 /// The `data` of a successful `POST /dcr/sync-app`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncAppData {
     pub app_id: String,
     pub user_id: String,
@@ -105,6 +112,7 @@ pub struct SyncAppData {
 
 /// The `data` of a failed sync (`success: false`): which step failed and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncFailure {
     pub app_id: String,
     pub user_id: String,
@@ -119,6 +127,7 @@ pub struct SyncFailure {
 
 /// One app as rendered for one user (Olares' `SyncAppPayload`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SyncAppPayload {
     /// Always `app-info-latest`.
@@ -130,6 +139,7 @@ pub struct SyncAppPayload {
     #[serde(deserialize_with = "nullable")]
     pub version: String,
     /// The catalog entry the hydration was asked for.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub raw_data: Option<ApplicationInfoEntry>,
     /// The user's rendered `OlaresManifest.yaml`, as JSON.
     pub raw_data_ex: Value,
@@ -139,6 +149,7 @@ pub struct SyncAppPayload {
     #[serde(deserialize_with = "nullable")]
     pub i18n: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(deserialize_with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub version_history: Vec<AppVersionRecord>,
     /// Where the source package is: `sources/{sha256}.tgz`.
     #[serde(deserialize_with = "nullable")]
@@ -166,6 +177,7 @@ pub struct SyncAppPayload {
 
 /// Olares' `AppSimpleInfo`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AppSimpleInfo {
     #[serde(deserialize_with = "nullable")]

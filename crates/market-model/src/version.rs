@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Build and runtime identity of a service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionInfo {
     pub version: String,
     pub build_time: String,

@@ -1,6 +1,6 @@
 //! The middleware stack every service wraps its router in: request ids, a trace
 //! span per request, request metrics, a timeout, and JSON answers for unknown
-//! routes.
+//! routes and methods.
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,8 @@ use crate::metrics::{HttpLabels, Metrics};
 pub fn stack(router: Router, metrics: Metrics, timeout: Duration) -> Router {
     router
         .fallback(route_not_found)
+        // axum's own 405 has an empty body; ours is the envelope (its `Allow` header kept).
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(metrics, record_request))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -40,6 +42,14 @@ async fn route_not_found(method: Method, uri: axum::http::Uri) -> Response {
         StatusCode::NOT_FOUND,
         "route_not_found",
         format!("no route for {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
     )
 }
 
@@ -84,5 +94,56 @@ fn method_label(method: &Method) -> &'static str {
         Method::HEAD => "HEAD",
         Method::OPTIONS => "OPTIONS",
         _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn answer(router: Router, method: Method, path: &str) -> (Response, serde_json::Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 16).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (Response::from_parts(parts, Body::empty()), json)
+    }
+
+    fn app() -> Router {
+        let nested = Router::new().route("/thing", get(|| async { "ok" }));
+        let router = Router::new().nest("/api", nested);
+        stack(router, Metrics::new("test", |_| {}), Duration::from_secs(5))
+    }
+
+    #[tokio::test]
+    async fn an_unknown_route_is_a_404_in_the_envelope() {
+        let (response, body) = answer(app(), Method::GET, "/nope").await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(body["success"], false);
+        assert_eq!(body["code"], "route_not_found");
+    }
+
+    /// schemathesis found axum's 405 with an empty body (a TRACE of any route).
+    #[tokio::test]
+    async fn a_wrong_method_is_a_405_in_the_envelope_with_allow() {
+        let (response, body) = answer(app(), Method::TRACE, "/api/thing").await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["success"], false);
+        assert_eq!(body["code"], "method_not_allowed");
+        assert!(body["message"].as_str().unwrap().contains("TRACE"), "{body}");
+        let allow = response.headers()[header::ALLOW].to_str().unwrap();
+        assert!(allow.contains("GET"), "{allow}");
     }
 }
