@@ -45,6 +45,22 @@ impl AppServiceError {
             Self::Rejected { .. } | Self::NoOpId => false,
         }
     }
+
+    /// Whether app-service answered and refused with a client error (a 4xx status, or
+    /// a 4xx `code` in its envelope), e.g. a 404 for an app it does not run: the
+    /// request was wrong for the app's state, app-service did not fail.
+    pub fn is_refusal(&self) -> bool {
+        let client_error = |n: i64| (400..500).contains(&n);
+        match self {
+            Self::Rejected { status, code, .. } => {
+                client_error(i64::from(*status)) || (*status < 400 && client_error(*code))
+            }
+            Self::Call(CallError::Status { status, .. }) => {
+                client_error(i64::from(*status)) && !self.is_retryable()
+            }
+            Self::Call(_) | Self::NoOpId => false,
+        }
+    }
 }
 
 /// The per-operation headers (Olares' `OpHeaders`): `X-Authorization` (the

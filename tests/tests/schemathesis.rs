@@ -35,6 +35,7 @@ async fn chart_repo_document_no_5xx_and_enveloped_4xx() {
         &format!("{}/chart-repo/api/v2/openapi.json", repo.url),
         &repo.url,
         &[&format!("Authorization: Bearer {TOKEN}")],
+        &[],
         data.path(),
     );
     assert_passed("chart-repo", &report, &[&repo]);
@@ -69,6 +70,8 @@ async fn market_document_no_5xx_and_enveloped_4xx() {
         &format!("{}/app-store/api/v2/openapi.json", market.url),
         &format!("{}/app-store/api/v2", market.url),
         &["X-Bfl-User: alice"],
+        // A Server-Sent Events stream never ends: every case would wait out the timeout.
+        &["/events"],
         data.path(),
     );
     assert_passed("market", &report, &[&market, &repo]);
@@ -107,7 +110,13 @@ struct Report {
     took: Duration,
 }
 
-fn run_schemathesis(schema: &str, base: &str, headers: &[&str], work: &Path) -> Report {
+fn run_schemathesis(
+    schema: &str,
+    base: &str,
+    headers: &[&str],
+    exclude_paths: &[&str],
+    work: &Path,
+) -> Report {
     let max_examples =
         std::env::var("SCHEMATHESIS_MAX_EXAMPLES").unwrap_or_else(|_| "20".to_owned());
     let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".to_owned());
@@ -127,6 +136,9 @@ fn run_schemathesis(schema: &str, base: &str, headers: &[&str], work: &Path) -> 
         .arg("--no-color");
     for h in headers {
         cmd.args(["-H", h]);
+    }
+    for p in exclude_paths {
+        cmd.args(["--exclude-path", p]);
     }
     // Its reports and caches go to the temporary folder, not the work tree.
     let out = std::fs::File::create(&out_path).unwrap();

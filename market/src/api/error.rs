@@ -3,7 +3,7 @@
 //! message (STYLE.md §4). Internal details are logged once here and never sent.
 //! Extractor rejections go through [`Json`] and [`Query`], so they get the same body.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -81,6 +81,8 @@ impl ApiError {
             Self::AppService(e) if e.is_retryable() => {
                 (StatusCode::BAD_GATEWAY, "app_service_unavailable")
             }
+            // app-service answered and refused: the caller's request, not a failed gateway.
+            Self::AppService(e) if e.is_refusal() => (StatusCode::CONFLICT, "app_service_rejected"),
             Self::AppService(_) => (StatusCode::BAD_GATEWAY, "app_service_rejected"),
             Self::TaskEnded { code, status, .. } => (*status, code),
         }
@@ -155,6 +157,18 @@ pub struct Query<T>(pub T);
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+/// `axum::extract::Path` whose rejections (e.g. `/tasks/abc` for an integer id) are
+/// [`ApiError`]s: a 400 in the envelope, not axum's plain text.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
         Self::BadRequest(rejection.body_text())
     }
 }

@@ -9,7 +9,7 @@
 //! task and is never answered or logged.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, Json, Query};
+use super::error::{ApiError, Json, Path, Query};
 use super::identity::Caller;
 use super::openapi;
 use crate::app_service::{OpHeaders, Operation};
@@ -264,6 +264,10 @@ fn ended(task: Task, what: &str) -> ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             e.message.clone(),
         ),
+        // app-service refused the operation (e.g. uninstalling an app it does not run).
+        (_, Some(e)) if e.code == "app_service_rejected" => {
+            ("task_failed", StatusCode::CONFLICT, e.message.clone())
+        }
         (_, Some(e)) => ("task_failed", StatusCode::BAD_GATEWAY, e.message.clone()),
         (_, None) => ("task_failed", StatusCode::BAD_GATEWAY, "failed".to_owned()),
     };

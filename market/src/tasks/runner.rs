@@ -236,7 +236,13 @@ fn task_error(e: &AppServiceError) -> TaskError {
             backend_response: None,
         },
         AppServiceError::Call(c) => TaskError {
-            code: "app_service_unavailable".into(),
+            // A 404 without app-service's envelope is still its refusal, not an outage.
+            code: if e.is_refusal() {
+                "app_service_rejected"
+            } else {
+                "app_service_unavailable"
+            }
+            .into(),
             message: c.to_string(),
             retryable: c.is_retryable(),
             backend_response: None,

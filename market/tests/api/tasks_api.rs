@@ -788,3 +788,65 @@ async fn tasks_token_is_never_logged() {
     assert!(text.contains("task submitted"), "the capture works: {text}");
     assert!(!text.contains(TOKEN), "the token was logged");
 }
+
+/// schemathesis: an id that is not an `i64` was axum's plain-text 400.
+#[tokio::test]
+async fn a_task_id_that_is_not_an_integer_is_a_400_in_the_envelope() {
+    let (_dir, _mock, m) = setup().await;
+    for id in ["abc", "9223372036854775808"] {
+        let (status, body) = m
+            .call(reqwest::Method::GET, &format!("/tasks/{id}"), "alice", None, None)
+            .await;
+        assert_eq!(status, 400, "{id}: {body}");
+        assert_eq!(body["success"], false, "{body}");
+        assert_eq!(body["code"], "bad_request", "{body}");
+    }
+    m.stop().await;
+}
+
+/// schemathesis: app-service's 404 for an app it does not run was a 502. It answered, and
+/// refused: stop/resume are 409 `app_service_rejected`, a sync uninstall 409 `task_failed`.
+#[tokio::test]
+async fn an_operation_app_service_refuses_is_a_409_not_a_502() {
+    let (_dir, mock, m) = setup().await;
+    let not_found = || {
+        ResponseTemplate::new(404)
+            .set_body_string("applicationmanagers.app.bytetrade.io \"ghost-alice-ghost\" not found")
+    };
+    for op in ["suspend", "resume", "uninstall"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/app-service/v1/apps/ghost/{op}")))
+            .respond_with(not_found())
+            .mount(&mock)
+            .await;
+    }
+    for route in ["/apps/stop", "/apps/resume"] {
+        let (status, body) = m
+            .call(
+                reqwest::Method::POST,
+                route,
+                "alice",
+                Some(json!({"appName": "ghost"})),
+                None,
+            )
+            .await;
+        assert_eq!(status, 409, "{route}: {body}");
+        assert_eq!(body["code"], "app_service_rejected", "{body}");
+    }
+    let (status, body) = m
+        .call(
+            reqwest::Method::DELETE,
+            "/apps/ghost",
+            "alice",
+            Some(json!({"sync": true})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "task_failed", "{body}");
+    assert_eq!(
+        body["data"]["task"]["error"]["code"], "app_service_rejected",
+        "{body}"
+    );
+    m.stop().await;
+}
