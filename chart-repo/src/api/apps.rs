@@ -10,8 +10,8 @@ use axum::http::HeaderMap;
 use axum::routing::{delete, get, post};
 use market_model::{Envelope, ErrorBody, SourceId};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, Json, Query};
 use super::openapi;

@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use market_model::StateChangesPage;
 use market_model::state_change::STATE_CHANGES_MAX_LIMIT;
 use market_model::{Envelope, ErrorBody};
-use market_model::StateChangesPage;
 use serde::Deserialize;
 use utoipa::IntoParams;
 

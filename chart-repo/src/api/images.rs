@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::routing::get;
 use market_model::{Envelope, ErrorBody};
 use serde::Deserialize;
-use utoipa::IntoParams;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::error::{ApiError, Query};
 use super::openapi;

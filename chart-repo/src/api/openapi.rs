@@ -116,7 +116,10 @@ impl Modify for HelmRoutes {
         let headers = || {
             [
                 header_param("X-Market-User", "The user whose repository this is"),
-                header_param("X-Market-Source", "The market source (e.g. `market.olares`)"),
+                header_param(
+                    "X-Market-Source",
+                    "The market source (e.g. `market.olares`)",
+                ),
             ]
         };
         let in_path = |names: &[&str]| -> Vec<_> {
@@ -135,62 +138,112 @@ impl Modify for HelmRoutes {
         let index = |params: Vec<utoipa::openapi::path::Parameter>, summary: &str| {
             helm_operation(summary, params)
                 .response("200", yaml_response())
-                .response("304", ResponseBuilder::new().description("Not modified (`If-None-Match`, `If-Modified-Since`)"))
-                .response("400", error_response("A missing header or an invalid source"))
+                .response(
+                    "304",
+                    ResponseBuilder::new()
+                        .description("Not modified (`If-None-Match`, `If-Modified-Since`)"),
+                )
+                .response(
+                    "400",
+                    error_response("A missing header or an invalid source"),
+                )
                 .build()
         };
         let chart = |params: Vec<utoipa::openapi::path::Parameter>, summary: &str| {
             helm_operation(summary, params)
                 .response("200", package_response())
-                .response("206", ResponseBuilder::new().description("One `bytes=` range of the package"))
-                .response("304", ResponseBuilder::new().description("Not modified (`If-None-Match`)"))
-                .response("400", error_response("A missing header or an invalid source"))
+                .response(
+                    "206",
+                    ResponseBuilder::new().description("One `bytes=` range of the package"),
+                )
+                .response(
+                    "304",
+                    ResponseBuilder::new().description("Not modified (`If-None-Match`)"),
+                )
+                .response(
+                    "400",
+                    error_response("A missing header or an invalid source"),
+                )
                 .response("404", error_response("The user has no such package"))
                 .build()
         };
         let by_headers = "The index of the repository `X-Market-User`/`X-Market-Source` name";
         let by_path = "The index of the user's repository for one source (for `helm repo add`)";
         let mut add = |path: &str, op| {
-            openapi
-                .paths
-                .paths
-                .insert(path.to_owned(), PathItemBuilder::new().operation(HttpMethod::Get, op).build());
+            openapi.paths.paths.insert(
+                path.to_owned(),
+                PathItemBuilder::new()
+                    .operation(HttpMethod::Get, op)
+                    .build(),
+            );
         };
         add("/index.yaml", index(headers().into(), by_headers));
         add("/static-index.yaml", index(headers().into(), by_headers));
         let mut file = headers().to_vec();
         file.extend(in_path(&["file"]));
-        add("/charts/{file}", chart(file, "A package (`{name}-{version}.tgz`) of the repository the headers name"));
+        add(
+            "/charts/{file}",
+            chart(
+                file,
+                "A package (`{name}-{version}.tgz`) of the repository the headers name",
+            ),
+        );
         let mut versions = headers().to_vec();
         versions.extend(in_path(&["name"]));
         add(
             "/api/v1/charts/{name}/versions",
-            helm_operation("The versions of one chart in the repository the headers name", versions)
-                .response(
-                    "200",
-                    ResponseBuilder::new()
-                        .description("`{chart_name, versions, total_count}` (not enveloped)")
-                        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ChartVersions"))).build()),
-                )
-                .response("400", error_response("A missing header or an invalid source"))
-                .response("404", error_response("No version of that chart"))
-                .build(),
+            helm_operation(
+                "The versions of one chart in the repository the headers name",
+                versions,
+            )
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("`{chart_name, versions, total_count}` (not enveloped)")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ChartVersions")))
+                            .build(),
+                    ),
+            )
+            .response(
+                "400",
+                error_response("A missing header or an invalid source"),
+            )
+            .response("404", error_response("No version of that chart"))
+            .build(),
         );
-        add("/u/{user}/{source}/index.yaml", index(in_path(&["user", "source"]), by_path));
-        add("/u/{user}/{source}/static-index.yaml", index(in_path(&["user", "source"]), by_path));
+        add(
+            "/u/{user}/{source}/index.yaml",
+            index(in_path(&["user", "source"]), by_path),
+        );
+        add(
+            "/u/{user}/{source}/static-index.yaml",
+            index(in_path(&["user", "source"]), by_path),
+        );
         add(
             "/u/{user}/{source}/charts/{file}",
-            chart(in_path(&["user", "source", "file"]), "A package of the user's repository for one source"),
+            chart(
+                in_path(&["user", "source", "file"]),
+                "A package of the user's repository for one source",
+            ),
         );
         openapi
             .components
             .get_or_insert_with(Default::default)
             .schemas
-            .insert("ChartVersions".into(), <ChartVersions as utoipa::PartialSchema>::schema());
+            .insert(
+                "ChartVersions".into(),
+                <ChartVersions as utoipa::PartialSchema>::schema(),
+            );
     }
 }
 
-fn helm_operation(summary: &str, params: Vec<utoipa::openapi::path::Parameter>) -> OperationBuilder {
+fn helm_operation(
+    summary: &str,
+    params: Vec<utoipa::openapi::path::Parameter>,
+) -> OperationBuilder {
     OperationBuilder::new()
         .tag("helm")
         .summary(Some(summary))
@@ -226,13 +279,11 @@ fn package_response() -> ResponseBuilder {
         .content(
             "application/gzip",
             ContentBuilder::new()
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                            utoipa::openapi::KnownFormat::Binary,
-                        ))),
-                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+                    Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Binary,
+                    )),
+                )))
                 .build(),
         )
 }
@@ -261,7 +312,7 @@ pub struct ChartVersions {
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum SyncAnswer {
-    Done(market_model::Envelope<SyncAppData>),
+    Done(Box<market_model::Envelope<SyncAppData>>),
     Failed(RenderFailed),
 }
 

@@ -7,8 +7,8 @@ use axum::routing::get;
 use chrono::Utc;
 use market_model::{Envelope, ErrorBody, SourceId};
 use serde::Deserialize;
-use utoipa::IntoParams;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::error::{ApiError, Query};
 use super::openapi;

@@ -44,8 +44,9 @@ async fn openapi_document_snapshot() {
 /// but `helm.rs`, which is served at the root), read from the source so a new route
 /// cannot be added without this test seeing it.
 fn routed_control_operations() -> BTreeSet<(String, String)> {
-    let route = Regex::new(r#"\.route\(\s*"([^"]+)",\s*([a-z_]+\([a-z_]+\)(?:\s*\.[a-z_]+\([a-z_]+\))*)"#)
-        .unwrap();
+    let route =
+        Regex::new(r#"\.route\(\s*"([^"]+)",\s*([a-z_]+\([a-z_]+\)(?:\s*\.[a-z_]+\([a-z_]+\))*)"#)
+            .unwrap();
     let method = Regex::new(r"([a-z]+)\(").unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
     let mut ops = BTreeSet::new();
@@ -91,8 +92,9 @@ async fn every_control_route_is_documented_and_every_documented_route_is_served(
     );
     // And the other way, against the running router: each documented operation (Helm
     // endpoints included) reaches a handler, not the fallback or a 405.
+    let param = Regex::new(r"\{[^}]+\}").unwrap();
     for (method, path) in &documented {
-        let concrete = Regex::new(r"\{[^}]+\}").unwrap().replace_all(path, "x");
+        let concrete = param.replace_all(path, "x");
         let res = repo
             .client
             .request(method.parse().unwrap(), format!("{}{concrete}", repo.url))

@@ -13,7 +13,10 @@ async fn envelope_of(res: reqwest::Response, status: u16, code: &str) -> Value {
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"));
     assert_eq!(body["success"], false, "{body}");
     assert_eq!(body["code"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     body
 }
 
@@ -26,7 +29,10 @@ async fn images_without_image_name_is_a_400_in_the_envelope() {
     let repo = repo().await;
     let res = repo.client.get(repo.api("/images")).send().await.unwrap();
     let body = envelope_of(res, 400, "bad_request").await;
-    assert!(body["message"].as_str().unwrap().contains("imageName"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("imageName"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -142,7 +142,10 @@ mod tests {
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(body["success"], false);
         assert_eq!(body["code"], "method_not_allowed");
-        assert!(body["message"].as_str().unwrap().contains("TRACE"), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("TRACE"),
+            "{body}"
+        );
         let allow = response.headers()[header::ALLOW].to_str().unwrap();
         assert!(allow.contains("GET"), "{allow}");
     }

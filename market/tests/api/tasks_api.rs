@@ -795,7 +795,13 @@ async fn a_task_id_that_is_not_an_integer_is_a_400_in_the_envelope() {
     let (_dir, _mock, m) = setup().await;
     for id in ["abc", "9223372036854775808"] {
         let (status, body) = m
-            .call(reqwest::Method::GET, &format!("/tasks/{id}"), "alice", None, None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/tasks/{id}"),
+                "alice",
+                None,
+                None,
+            )
             .await;
         assert_eq!(status, 400, "{id}: {body}");
         assert_eq!(body["success"], false, "{body}");
