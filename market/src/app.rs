@@ -76,6 +76,7 @@ impl App {
             metrics,
             market_metrics,
             signals: Arc::new(Signals::default()),
+            stopping: shutdown.token.clone(),
         };
         Ok(Self {
             state,

@@ -603,6 +603,34 @@ async fn events_replay_follow_and_resume() {
 }
 
 #[tokio::test]
+async fn events_streams_end_when_the_service_stops() {
+    let m = start(false).await;
+    let res = open_events(&m, "alice", None).await;
+    let mut body = res.bytes_stream();
+    // The replay arrives; then the stream idles, following.
+    let first = tokio::time::timeout(Duration::from_secs(10), body.next())
+        .await
+        .expect("the replay")
+        .expect("a chunk");
+    assert!(first.is_ok());
+    m.shutdown.token.cancel();
+    // The stream ends (no more chunks) at once, instead of holding shutdown up
+    // until the server's 3 s grace cuts it.
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the /events stream outlived the service's stop"
+    );
+}
+
+#[tokio::test]
 async fn public_mode_is_the_admin_and_read_only() {
     let m = start(true).await;
     let (status, body) = get(&m, "/market/data", None).await;
