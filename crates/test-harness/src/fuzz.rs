@@ -73,7 +73,7 @@ pub fn check<S>(
     let first_seed = env_u64("FUZZ_SEED").unwrap_or_else(|| seed_of(name));
     let started = Instant::now();
     let max_case = budget.max_case;
-    let verbose = std::env::var_os("FUZZ_VERBOSE").is_some();
+    let verbose = std::env::var_os("FUZZ_VERBOSE").is_some_and(|v| !v.is_empty());
     let timed = |value: S::Value| {
         if verbose {
             // For crashes that kill the process: the last case printed is the culprit.
@@ -160,6 +160,24 @@ pub fn fixture_corpus(keep: impl Fn(&str) -> bool) -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// How many lines a YAML reader sees in `text`: line breaks are `\n`, `\r\n`, a lone `\r`,
+/// and (YAML 1.1) NEL, LS and PS. A reported line may be one past the last (end of input).
+pub fn yaml_lines(text: &str) -> usize {
+    let mut breaks = 0;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                breaks += 1;
+            }
+            '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => breaks += 1,
+            _ => {}
+        }
+    }
+    breaks + 1
 }
 
 /// One edit of a byte string; positions are taken modulo the length, so any edit applies to
@@ -288,6 +306,13 @@ mod tests {
     fn seeds_differ_by_name_and_are_stable() {
         assert_ne!(seed_of("a"), seed_of("b"));
         assert_eq!(seed_of("fuzz"), seed_of("fuzz"));
+    }
+
+    #[test]
+    fn yaml_line_breaks() {
+        assert_eq!(yaml_lines(""), 1);
+        assert_eq!(yaml_lines("a\r\nb\rc\nd"), 4);
+        assert_eq!(yaml_lines("\r{"), 2);
     }
 
     #[test]
