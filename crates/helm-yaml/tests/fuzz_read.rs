@@ -561,5 +561,9 @@ fn fixme_yaml_1_1_line_breaks_in_quoted_scalars() {
     let value = serde_json::json!({"\u{2028}Test case": "x"});
     let yaml = helm_yaml::to_yaml(&value).unwrap();
     let back = read::parse(&yaml).unwrap();
-    assert_eq!(back, serde_json::json!({"\u{2028}  Test case": "x"}), "{yaml:?}");
+    assert_eq!(
+        back,
+        serde_json::json!({"\u{2028}  Test case": "x"}),
+        "{yaml:?}"
+    );
 }
