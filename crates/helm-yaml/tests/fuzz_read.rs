@@ -186,7 +186,7 @@ fn paths(value: &Value) -> Vec<Vec<PathStep>> {
     for _ in 0..6 {
         match v {
             Value::Object(map) if !map.is_empty() => {
-                let (k, next) = map.iter().last().unwrap();
+                let (k, next) = map.iter().next_back().unwrap();
                 path.push(PathStep::Key(k.clone()));
                 v = next;
             }

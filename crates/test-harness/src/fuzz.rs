@@ -109,7 +109,7 @@ pub fn check<S>(
         // leaves this as the last line, which is enough to replay it.
         eprintln!("fuzz {name}: batch {batches}, seed {seed}, {cases} cases");
         let mut runner = TestRunner::new(config);
-        match runner.run(&strategy, &timed) {
+        match runner.run(&strategy, timed) {
             Ok(()) => {}
             Err(TestError::Fail(reason, input)) => panic!(
                 "fuzz {name} failed: {reason}\n  replay: FUZZ_SEED={seed} FUZZ_CASES={cases}\n  \
