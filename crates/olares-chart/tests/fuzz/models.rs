@@ -112,9 +112,15 @@ fn check_file_error(file: &str, data: &[u8], e: &FileError) -> Result<(), TestCa
     Ok(())
 }
 
+/// `yaml.Marshal` of the model: Helm's `toYaml` with the final newline it trims put back (a
+/// `|+` block scalar at the end keeps its trailing newlines only with it).
 fn to_yaml<T: serde::Serialize>(model: &T) -> Option<String> {
-    // toYaml refuses control characters as Helm's does; such a model has no YAML form.
-    helm_yaml::to_yaml(&serde_json::to_value(model).unwrap()).ok()
+    marshal(&serde_json::to_value(model).unwrap())
+}
+
+fn marshal(value: &Value) -> Option<String> {
+    // toYaml refuses control characters as Helm's does; such a value has no YAML form.
+    helm_yaml::to_yaml(value).ok().map(|y| y + "\n")
 }
 
 /// Reads `data` with the model for `kind`, checking errors and round trips.
@@ -136,7 +142,7 @@ fn check_model(kind: Kind, data: &[u8]) -> Result<(), TestCaseError> {
         Kind::Values => match load_values(data) {
             Ok(table) => {
                 let value = Value::Object(table);
-                if let Ok(yaml) = helm_yaml::to_yaml(&value) {
+                if let Some(yaml) = marshal(&value) {
                     let back = load_values(yaml.as_bytes()).map(Value::Object);
                     prop_assert_eq!(back.as_ref().ok(), Some(&value), "{}", yaml);
                 }
