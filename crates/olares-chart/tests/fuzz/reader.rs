@@ -542,3 +542,38 @@ fn raw_bytes_and_gzipped_garbage() {
         },
     );
 }
+
+/// Regression, found while writing `damaged_gzip_streams`' chunked-read property: trailing
+/// bytes after the last gzip member starting with 0x1f were an error when the source handed
+/// out that byte alone (the boundary check took a lone 0x1f for a new member) and ignored
+/// otherwise. Fixed in `archive/stream.rs` (`member_prefix`).
+#[test]
+fn regression_trailing_bytes_read_alike_in_any_chunking() {
+    let tgz = crate::common::minimal_chart("demo");
+    for tail in [
+        &b"\x1f"[..],
+        b"\x1f\x00",
+        b"\x00\x1f",
+        b"garbage",
+        b"\x1f\x8b",
+    ] {
+        let mut input = tgz.clone();
+        input.extend_from_slice(tail);
+        for sizes in [&[1usize][..], &[tgz.len()], &[tgz.len() - 1, 1, 1]] {
+            let whole = read_chart_archive(&input, &Limits::default());
+            let chunked = read_chart_archive_from(
+                Chunked {
+                    data: &input,
+                    sizes,
+                    turn: 0,
+                },
+                &Limits::default(),
+            );
+            assert_eq!(
+                summary(&whole),
+                summary(&chunked),
+                "tail {tail:?}, reads of {sizes:?}"
+            );
+        }
+    }
+}
