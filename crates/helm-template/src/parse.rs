@@ -584,6 +584,11 @@ fn unquote_char(s: &str, quote: u8) -> Result<(Vec<u8>, &str), ()> {
         return Err(());
     }
     let e = b[1];
+    // Found by fuzzing: `"\é"` sliced `&s[2..]` inside `é` and panicked. Every escape is
+    // ASCII; anything else after `\` is Go's ErrSyntax.
+    if !e.is_ascii() {
+        return Err(());
+    }
     let rest = &s[2..];
     let simple = |ch: u8| Ok((vec![ch], rest));
     match e {

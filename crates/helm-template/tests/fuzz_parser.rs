@@ -427,3 +427,19 @@ fn regression_nested_blocks_count_towards_the_limit() {
     });
     assert_eq!(err, "template: t:1: max control structure depth exceeded");
 }
+
+/// `whole_charts_with_one_mutated_template` (seed 12896727393585158016): a backslash followed
+/// by a non-ASCII character in a string literal (`"\é"`) panicked (a slice inside the
+/// character) instead of failing as Go's `strconv.Unquote` does.
+#[test]
+fn regression_backslash_before_a_non_ascii_character() {
+    for text in [
+        "{{ \"\\é\" }}",
+        "{{ \"a\\\u{FFFD}x1F\" }}",
+        "{{ \"\\\u{4e2d}\" }}",
+    ] {
+        let mut set = Templates::new("gotpl", sprig_funcs());
+        let err = set.parse("t", text).unwrap_err().to_string();
+        assert_eq!(err, "template: t:1: invalid syntax", "{text}");
+    }
+}
