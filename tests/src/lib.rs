@@ -5,6 +5,7 @@
 //! Owns: whole-system scenarios. Never: reaching into a service's internals.
 
 pub mod app_service_sim;
+pub mod system;
 
 use std::path::PathBuf;
 
