@@ -315,9 +315,10 @@ impl System {
         self.call(reqwest::Method::GET, path, user, None).await
     }
 
-    /// `POST /apps/{app}/install`.
+    /// `POST /apps/{app}/install` of the version rendered for `user`.
     pub async fn install(&self, user: &str, app: &str, envs: Value, sync: bool) -> Answer {
-        let body = json!({"source": SOURCE, "app_name": app, "version": "", "sync": sync, "envs": envs});
+        let version = self.rendered_version(user, app).await.unwrap_or_default();
+        let body = json!({"source": SOURCE, "app_name": app, "version": version, "sync": sync, "envs": envs});
         self.call(
             reqwest::Method::POST,
             &format!("/apps/{app}/install"),
@@ -345,6 +346,21 @@ impl System {
             .then_some(t)
         })
         .await
+    }
+
+    /// The version of `app` rendered for `user`, if any.
+    pub async fn rendered_version(&self, user: &str, app: &str) -> Option<String> {
+        let a = self
+            .call(
+                reqwest::Method::POST,
+                "/apps",
+                user,
+                Some(json!({"apps": [{"appid": app, "sourceDataName": SOURCE}]})),
+            )
+            .await;
+        a.body["data"]["apps"][0]["version"]
+            .as_str()
+            .map(str::to_owned)
     }
 
     /// Waits until `user` has `app` rendered at `version` (any version when empty).

@@ -161,6 +161,7 @@ async fn assert_unavailable(system: &System, method: reqwest::Method, path: &str
     assert_eq!(a.status, 503, "{path}: {}", a.body);
     assert_eq!(a.body["code"], "store_unavailable", "{path}: {}", a.body);
     assert_eq!(a.body["success"], false);
+    eprintln!("{path}: 503 after {took:?}");
     assert!(took < Duration::from_secs(8), "{path} took {took:?}");
 }
 
@@ -185,7 +186,7 @@ async fn postgres_restart_answers_503_meanwhile_and_work_resumes_by_itself() {
         &system,
         reqwest::Method::POST,
         "/apps/ghost/install",
-        Some(json!({"source": e2e::system::SOURCE, "app_name": "ghost"})),
+        Some(json!({"source": e2e::system::SOURCE, "app_name": "ghost", "version": "1.0.15"})),
     )
     .await;
     let ready = reqwest::get(format!("{}/readyz", system.market_url))
