@@ -34,6 +34,7 @@ bench:
 	@scripts/bench-index.sh
 	@scripts/bench-registry.sh
 	@scripts/bench-repo.sh
+	@scripts/bench-tasks.sh
 
 ## The end-to-end package only.
 e2e: build
