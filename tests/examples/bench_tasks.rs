@@ -40,7 +40,10 @@ async fn main() {
     let users: usize = args.get(1).map_or(50, |s| s.parse().unwrap());
     let requests: usize = args.get(2).map_or(200, |s| s.parse().unwrap());
     let step_ms: u64 = args.get(3).map_or(20, |s| s.parse().unwrap());
-    assert!(requests <= users * APPS.len(), "one install per (user, app)");
+    assert!(
+        requests <= users * APPS.len(),
+        "one install per (user, app)"
+    );
     let names: Vec<String> = (0..users).map(|i| format!("user{i:02}")).collect();
     let mut specs = names.clone();
     specs[0] = format!("{}:admin", names[0]);
@@ -102,7 +105,10 @@ async fn main() {
         if running >= requests {
             break;
         }
-        assert!(Instant::now() < deadline, "{running} of {requests} apps run");
+        assert!(
+            Instant::now() < deadline,
+            "{running} of {requests} apps run"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut pending_users: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -156,7 +156,11 @@ impl System {
     }
 
     /// [`Self::start`] over a catalog folder the caller prepared inside `tmp`.
-    pub async fn start_with(config: SystemConfig, tmp: tempfile::TempDir, catalog: PathBuf) -> Self {
+    pub async fn start_with(
+        config: SystemConfig,
+        tmp: tempfile::TempDir,
+        catalog: PathBuf,
+    ) -> Self {
         let (postgres, redis) = match config.profile {
             Profile::Embedded => (None, None),
             Profile::Production => (Some(PostgresServer::start()), Some(RedisServer::start())),
@@ -204,7 +208,10 @@ impl System {
         let ms = |d: Duration| format!("{}ms", d.as_millis());
         let market_env = [
             ("MARKET_LISTEN", format!("127.0.0.1:{port}")),
-            ("MARKET_DATA_DIR", tmp.path().join("market").display().to_string()),
+            (
+                "MARKET_DATA_DIR",
+                tmp.path().join("market").display().to_string(),
+            ),
             ("MARKET_DATABASE_URL", database),
             ("MARKET_CHART_REPO_URL", chart_repo.url.clone()),
             ("MARKET_CHART_REPO_PUBLIC_URL", chart_repo.url.clone()),
@@ -291,17 +298,17 @@ impl System {
         let request_id = format!("e2e-{}", REQUEST.fetch_add(1, Ordering::Relaxed));
         let mut req = self
             .client
-            .request(method, format!("{}/app-store/api/v2{path}", self.market_url))
+            .request(
+                method,
+                format!("{}/app-store/api/v2{path}", self.market_url),
+            )
             .header("X-Bfl-User", user)
             .header("X-Authorization", token_of(user))
             .header("x-request-id", &request_id);
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
         let status = res.status().as_u16();
         let text = res.text().await.unwrap_or_default();
         Answer {

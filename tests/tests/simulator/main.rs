@@ -243,7 +243,11 @@ async fn a_clone_installs_the_original_chart_under_its_own_name() {
     assert!(!text.contains("allowMultipleInstall"));
     std::fs::write(
         &manifest,
-        text.replacen("\noptions:\n", "\noptions:\n  allowMultipleInstall: true\n", 1),
+        text.replacen(
+            "\noptions:\n",
+            "\noptions:\n  allowMultipleInstall: true\n",
+            1,
+        ),
     )
     .unwrap();
     let repo = Repo::start(&catalog).await;
@@ -269,14 +273,28 @@ async fn a_clone_installs_the_original_chart_under_its_own_name() {
         .await;
     let op_id = AppService::op_id(&clone);
     assert_eq!(sink.wait_for(&op_id, "running").await, INSTALL_WALK);
-    let event = sink.events().into_iter().rfind(|e| e.op_id == op_id).unwrap();
+    let event = sink
+        .events()
+        .into_iter()
+        .rfind(|e| e.op_id == op_id)
+        .unwrap();
     assert_eq!(
-        (event.name.as_str(), event.raw_app_name.as_str(), event.title.as_str()),
+        (
+            event.name.as_str(),
+            event.raw_app_name.as_str(),
+            event.title.as_str()
+        ),
         ("ghost1a2b3c", "ghost", "Ghost 2")
     );
-    let listed = app_service.wait_state("alice", "ghost1a2b3c", "running").await;
+    let listed = app_service
+        .wait_state("alice", "ghost1a2b3c", "running")
+        .await;
     assert_eq!(listed["spec"]["rawAppName"], "ghost");
-    let call = sim.calls().into_iter().rfind(|c| c.app == "ghost1a2b3c").unwrap();
+    let call = sim
+        .calls()
+        .into_iter()
+        .rfind(|c| c.app == "ghost1a2b3c")
+        .unwrap();
     let chart = call.chart.unwrap();
     assert_eq!(chart.version, "1.0.15");
     assert!(chart.package_url.contains("ghost-1.0.15.tgz"), "{chart:?}");

@@ -7,9 +7,7 @@ use e2e::system::{Profile, SOURCE, System, SystemConfig, bump_version, copy_dir}
 use serde_json::{Value, json};
 use test_harness::{eventually, fixtures};
 
-use crate::{
-    RENDERED_WITHIN, WITHIN, assert_calls_well_formed, call_counts, task_counts,
-};
+use crate::{RENDERED_WITHIN, WITHIN, assert_calls_well_formed, call_counts, task_counts};
 
 /// The app needing an env (a copy of ghost with a required env added), the one upgraded,
 /// and the one cloned (`allowMultipleInstall: true`) and canceled mid-install.
@@ -70,14 +68,16 @@ async fn journey(profile: Profile) {
     assert_eq!(backend["code"], 422, "{backend}");
     assert_eq!(backend["data"]["type"], "appenv", "{backend}");
     assert_eq!(
-        backend["data"]["Data"]["missingValues"][0]["envName"],
-        "GHOST_E2E_TOKEN",
+        backend["data"]["Data"]["missingValues"][0]["envName"], "GHOST_E2E_TOKEN",
         "{backend}"
     );
     let upgraded_install = system
         .until_ended("alice", upgraded.task_id(), WITHIN)
         .await;
-    assert_eq!(upgraded_install["status"], "completed", "{upgraded_install}");
+    assert_eq!(
+        upgraded_install["status"], "completed",
+        "{upgraded_install}"
+    );
 
     // Cancel mid-install: once app-service accepted it and the app is downloading.
     let stalled = cloned.task_id();
@@ -124,7 +124,9 @@ async fn journey(profile: Profile) {
             reqwest::Method::POST,
             &format!("/apps/{CLONED}/clone"),
             "alice",
-            Some(json!({"source": SOURCE, "app_name": CLONED, "title": "Paddle Two", "sync": true})),
+            Some(
+                json!({"source": SOURCE, "app_name": CLONED, "title": "Paddle Two", "sync": true}),
+            ),
         )
         .await;
     request_ids.push(clone.request_id.clone());
@@ -172,14 +174,13 @@ async fn journey(profile: Profile) {
     let names = [ENV_APP, UPGRADED, CLONED, clone_name.as_str()];
     let sys = &system;
     let uninstalls = futures_util::future::join_all(names.iter().map(|app| async move {
-        sys
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/apps/{app}"),
-                "alice",
-                Some(json!({"sync": true})),
-            )
-            .await
+        sys.call(
+            reqwest::Method::DELETE,
+            &format!("/apps/{app}"),
+            "alice",
+            Some(json!({"sync": true})),
+        )
+        .await
     }))
     .await;
     for (app, a) in names.iter().zip(&uninstalls) {
@@ -194,7 +195,10 @@ async fn journey(profile: Profile) {
     assert_eq!(tasks.len(), 12, "{tasks:#?}");
     for t in &tasks {
         assert!(
-            matches!(t["status"].as_str(), Some("completed" | "failed" | "canceled")),
+            matches!(
+                t["status"].as_str(),
+                Some("completed" | "failed" | "canceled")
+            ),
             "{t}"
         );
     }
@@ -229,7 +233,12 @@ async fn state_apps(system: &System, user: &str) -> Vec<Value> {
         .as_object()
         .unwrap()
         .values()
-        .flat_map(|s| s["app_state_latest"].as_array().cloned().unwrap_or_default())
+        .flat_map(|s| {
+            s["app_state_latest"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -242,7 +251,10 @@ async fn assert_bob_sees_nothing(system: &System) {
     // Bob's event stream: whatever it replays, nothing of alice's apps or tasks.
     let events = read_events(system, "bob", Duration::from_secs(2)).await;
     for word in ["task_update", "app_state", "alice", "token-of"] {
-        assert!(!events.contains(word), "bob's /events shows {word}:\n{events}");
+        assert!(
+            !events.contains(word),
+            "bob's /events shows {word}:\n{events}"
+        );
     }
     let alice = read_events(system, "alice", Duration::from_secs(2)).await;
     assert!(alice.contains("event: task_update"), "{alice}");

@@ -38,9 +38,10 @@ pub fn assert_calls_well_formed(system: &System, calls: &[Call], request_ids: &[
         if matches!(call.op, OpType::Install | OpType::Upgrade) {
             assert_eq!(call.repo_url.trim_end_matches('/'), repo, "{call:?}");
             if call.status == Some(200) {
-                let chart = call.chart.as_ref().unwrap_or_else(|| {
-                    panic!("an accepted {call:?} without a verified download")
-                });
+                let chart = call
+                    .chart
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("an accepted {call:?} without a verified download"));
                 assert!(chart.package_url.starts_with(repo), "{chart:?}");
                 assert_eq!(chart.digest.len(), 64, "{chart:?}");
             }

@@ -39,9 +39,7 @@ fn work() -> Vec<(&'static str, &'static str)> {
 /// accepted by app-service (the uninstalls stay pending behind them). The task ids.
 async fn installs_running_uninstalls_pending(system: &System) -> Vec<(&'static str, i64)> {
     for (user, app) in work() {
-        system
-            .until_rendered(user, app, "", RENDERED_WITHIN)
-            .await;
+        system.until_rendered(user, app, "", RENDERED_WITHIN).await;
     }
     let mut ids = Vec::new();
     let mut installs = Vec::new();
@@ -108,7 +106,12 @@ async fn assert_each_task_ended_once(system: &System, ids: &[(&str, i64)]) {
         }
         for t in &mine {
             let id = t["id"].as_i64().unwrap();
-            assert_eq!(ends.get(&id), Some(&1), "task {id} ended once: {}", logs.body);
+            assert_eq!(
+                ends.get(&id),
+                Some(&1),
+                "task {id} ended once: {}",
+                logs.body
+            );
         }
         tasks.extend(mine);
     }
@@ -154,7 +157,12 @@ async fn market_killed_with_tasks_pending_and_running_on_postgres() {
 }
 
 /// An answer while the store is down: 503 `store_unavailable`, soon.
-async fn assert_unavailable(system: &System, method: reqwest::Method, path: &str, body: Option<Value>) {
+async fn assert_unavailable(
+    system: &System,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) {
     let asked = Instant::now();
     let a = system.call(method, path, "alice", body).await;
     let took = asked.elapsed();
