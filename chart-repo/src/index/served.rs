@@ -336,7 +336,9 @@ mod tests {
         assert!(
             indexes
                 .package("alice", "market.olares", "ghost-1.1.0.tgz")
-                .is_some_and(|p| p.key.version == "1.1.0" && p.etag.text == format!("\"{}\"", p.digest))
+                .is_some_and(
+                    |p| p.key.version == "1.1.0" && p.etag.text == format!("\"{}\"", p.digest)
+                )
         );
         assert!(
             indexes

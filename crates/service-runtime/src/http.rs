@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use market_model::ErrorBody;
-use axum::http::HeaderValue;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -55,9 +55,10 @@ pub fn stack_with(router: Router, metrics: Metrics, config: &StackConfig) -> Rou
     let layers = tower::ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(CounterRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(move |req: &Request| {
-            request_span(req, quiet_routes)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(move |req: &Request| request_span(req, quiet_routes)),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.timeout,
