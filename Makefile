@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/olares-market/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps lint fmt build nextest e2e bench reliability
+.PHONY: run test deps lint fmt build nextest e2e bench reliability fuzz
 
 ## Start market (:8080) and chart-repo (:8082) on the embedded profile.
 run:
@@ -34,11 +34,19 @@ bench:
 	@scripts/bench-index.sh
 	@scripts/bench-registry.sh
 	@scripts/bench-repo.sh
+	@scripts/bench-tasks.sh
 
 ## The reliability suite with a longer load around each fault (make test runs it
 ## with a few seconds each); prints a table of load, faults, errors, lost items.
 reliability: deps build
 	RELIABILITY_SECONDS=$${RELIABILITY_SECONDS:-60} cargo nextest run -p e2e --profile ci -E 'binary(reliability)'
+
+## The fuzz harnesses (docs/fuzzing.md), longer than `make test` runs them: every property
+## for FUZZ_SECONDS (16 properties on 2 cores: ~10 minutes at the default).
+FUZZ_SECONDS ?= 75
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo nextest run --profile fuzz \
+		-p helm-yaml -p olares-chart -p helm-template -p helm-index -E 'binary(/^fuzz/)'
 
 ## The end-to-end package only.
 e2e: build

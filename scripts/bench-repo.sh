@@ -101,8 +101,14 @@ if [ ! -x "$nginx_bin" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null;
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     made_policy=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >/dev/null ||
-    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >/dev/null; } || true
+  # nginx-light where the release still ships it, else nginx; the lists refreshed once if
+  # neither installs from the ones at hand.
+  install_nginx() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light >/dev/null 2>&1 ||
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx >/dev/null
+  }
+  install_nginx || { apt-get update -q >/dev/null && install_nginx; } || true
+  nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
   [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 throughput=""

@@ -24,7 +24,7 @@ use crate::metrics::RepoMetrics;
 use crate::packages::{PackageStore, PackageStoreError};
 use crate::registry::cache::StoreImageCache;
 use crate::registry::{Analyzer, RegistryConfig};
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::{self, RepoStore, StoreError};
 
 /// How long in-flight requests may take to finish after a stop signal.
@@ -105,7 +105,7 @@ impl App {
             workers,
             repo_metrics.clone(),
         );
-        let state = AppState {
+        let state = AppState::new(Shared {
             config: Arc::new(config),
             store,
             metrics,
@@ -114,7 +114,7 @@ impl App {
             indexes,
             hydrator,
             downloads: Arc::new(RecentDownloads::new()),
-        };
+        });
         Ok(Self {
             state,
             listener,
@@ -131,7 +131,11 @@ impl App {
         let readiness: Arc<dyn Readiness> = Arc::new(StoreReadiness(self.state.store.clone()));
         let routes = crate::api::router(self.state.clone())
             .merge(server::ops_router(self.state.metrics.clone(), readiness));
-        service_runtime::http::stack(routes, self.state.metrics.clone(), REQUEST_TIMEOUT)
+        let config = service_runtime::http::StackConfig {
+            timeout: REQUEST_TIMEOUT,
+            quiet_routes: crate::api::helm::QUIET_ROUTES,
+        };
+        service_runtime::http::stack_with(routes, self.state.metrics.clone(), &config)
     }
 
     /// Serves until the shutdown token is cancelled, then drains.
@@ -201,6 +205,11 @@ struct StoreReadiness(Arc<dyn RepoStore>);
 #[async_trait::async_trait]
 impl Readiness for StoreReadiness {
     async fn ready(&self) -> Result<(), String> {
-        self.0.ping().await.map_err(|e| format!("store: {e}"))
+        // Inside `/readyz`'s own bound, so the reason names the store.
+        let within = service_runtime::server::READY_CHECK_TIMEOUT * 3 / 4;
+        match tokio::time::timeout(within, self.0.ping()).await {
+            Ok(pinged) => pinged.map_err(|e| format!("store: {e}")),
+            Err(_) => Err(format!("store: no answer within {within:?}")),
+        }
     }
 }

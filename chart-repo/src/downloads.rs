@@ -18,7 +18,14 @@ const PRUNE_ABOVE: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub struct RecentDownloads {
-    last: Mutex<HashMap<(String, String), Recorded>>,
+    /// By user, then app: looked up with borrowed names, so a repeat allocates nothing.
+    last: Mutex<Remembered>,
+}
+
+#[derive(Debug, Default)]
+struct Remembered {
+    by_user: HashMap<String, HashMap<String, Recorded>>,
+    count: usize,
 }
 
 #[derive(Debug)]
@@ -45,25 +52,40 @@ impl RecentDownloads {
     ) -> bool {
         // Updates leave the map consistent, so a poisoned lock is still safe to use.
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (user.to_owned(), app.to_owned());
-        if let Some(r) = last.get(&key)
+        if let Some(r) = last.by_user.get(user).and_then(|apps| apps.get(app))
             && r.version == version
             && &r.source == source
             && now.saturating_duration_since(r.at) < COALESCE
         {
             return false;
         }
-        if last.len() >= PRUNE_ABOVE {
-            last.retain(|_, r| now.saturating_duration_since(r.at) < COALESCE);
+        if last.count >= PRUNE_ABOVE {
+            last.by_user.retain(|_, apps| {
+                apps.retain(|_, r| now.saturating_duration_since(r.at) < COALESCE);
+                !apps.is_empty()
+            });
+            last.count = last.by_user.values().map(HashMap::len).sum();
         }
-        last.insert(
-            key,
-            Recorded {
-                version: version.to_owned(),
-                source: source.clone(),
-                at: now,
-            },
-        );
+        let recorded = Recorded {
+            version: version.to_owned(),
+            source: source.clone(),
+            at: now,
+        };
+        let apps = match last.by_user.get_mut(user) {
+            Some(apps) => apps,
+            None => last.by_user.entry(user.to_owned()).or_default(),
+        };
+        let added = match apps.get_mut(app) {
+            Some(r) => {
+                *r = recorded;
+                0
+            }
+            None => {
+                apps.insert(app.to_owned(), recorded);
+                1
+            }
+        };
+        last.count += added;
         true
     }
 }

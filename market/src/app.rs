@@ -76,6 +76,7 @@ impl App {
             metrics,
             market_metrics,
             signals: Arc::new(Signals::default()),
+            stopping: shutdown.token.clone(),
         };
         Ok(Self {
             state,
@@ -150,6 +151,11 @@ struct StoreReadiness(Arc<dyn MarketStore>);
 #[async_trait::async_trait]
 impl Readiness for StoreReadiness {
     async fn ready(&self) -> Result<(), String> {
-        self.0.ping().await.map_err(|e| format!("store: {e}"))
+        // Inside `/readyz`'s own bound, so the reason names the store.
+        let within = service_runtime::server::READY_CHECK_TIMEOUT * 3 / 4;
+        match tokio::time::timeout(within, self.0.ping()).await {
+            Ok(pinged) => pinged.map_err(|e| format!("store: {e}")),
+            Err(_) => Err(format!("store: no answer within {within:?}")),
+        }
     }
 }

@@ -23,6 +23,9 @@ pub struct AppState {
     pub market_metrics: MarketMetrics,
     /// Wakes the background loops (DESIGN.md §5.2).
     pub signals: Arc<Signals>,
+    /// Cancelled when the service stops: long-lived answers (`/events`) end, so
+    /// shutdown does not wait for them.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 /// How handlers wake the background loops; each loop also polls as a fallback

@@ -6,6 +6,7 @@
 
 pub mod app_service_sim;
 pub mod proxy;
+pub mod system;
 
 use std::path::PathBuf;
 

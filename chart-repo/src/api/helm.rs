@@ -8,7 +8,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,22 +17,40 @@ use market_model::SourceId;
 use serde_json::json;
 
 use super::error::ApiError;
-use crate::packages::RenderedKey;
+use crate::index::served::ServedPackage;
 use crate::state::AppState;
 use crate::store::Download;
 
 pub const USER_HEADER: &str = "x-market-user";
 pub const SOURCE_HEADER: &str = "x-market-source";
 
+const STATIC_INDEX: &str = "/static-index.yaml";
+const INDEX: &str = "/index.yaml";
+const CHART: &str = "/charts/{file}";
+const USER_INDEX: &str = "/u/{user}/{source}/index.yaml";
+const USER_STATIC_INDEX: &str = "/u/{user}/{source}/static-index.yaml";
+const USER_CHART: &str = "/u/{user}/{source}/charts/{file}";
+
+/// The routes Helm clients poll and download from, hot and read-only: their `request`
+/// span is at DEBUG (see `service_runtime::http::StackConfig`).
+pub const QUIET_ROUTES: &[&str] = &[
+    STATIC_INDEX,
+    INDEX,
+    CHART,
+    USER_INDEX,
+    USER_STATIC_INDEX,
+    USER_CHART,
+];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/static-index.yaml", get(index))
-        .route("/index.yaml", get(index))
-        .route("/charts/{file}", get(chart))
+        .route(STATIC_INDEX, get(index))
+        .route(INDEX, get(index))
+        .route(CHART, get(chart))
         .route("/api/v1/charts/{name}/versions", get(versions))
-        .route("/u/{user}/{source}/index.yaml", get(user_index))
-        .route("/u/{user}/{source}/static-index.yaml", get(user_index))
-        .route("/u/{user}/{source}/charts/{file}", get(user_chart))
+        .route(USER_INDEX, get(user_index))
+        .route(USER_STATIC_INDEX, get(user_index))
+        .route(USER_CHART, get(user_chart))
 }
 
 /// The repository the headers name.
@@ -54,9 +72,12 @@ fn parse_source(raw: &str) -> Result<SourceId, ApiError> {
     SourceId::parse(raw).map_err(|e| ApiError::BadRequest(format!("source: {e}")))
 }
 
-async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+// The Helm routes take the whole `Request` rather than a `HeaderMap`, which axum would
+// clone per request.
+async fn index(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers();
     chosen_by_headers(
-        repo_of(&headers).map(|(user, source)| serve_index(&state, &user, &source, &headers)),
+        repo_of(headers).map(|(user, source)| serve_index(&state, &user, &source, headers)),
     )
 }
 
@@ -75,13 +96,13 @@ fn chosen_by_headers(result: Result<Response, ApiError>) -> Response {
 async fn user_index(
     State(state): State<AppState>,
     Path((user, source)): Path<(String, String)>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
     Ok(serve_index(
         &state,
         &user,
         &parse_source(&source)?,
-        &headers,
+        request.headers(),
     ))
 }
 
@@ -89,11 +110,11 @@ fn serve_index(state: &AppState, user: &str, source: &SourceId, headers: &Header
     let served = state.indexes.served(user, source.as_str());
     let gzip = accepts_gzip(headers);
     let etag = if gzip {
-        format!("{}-gz\"", served.etag.trim_end_matches('"'))
+        &served.etag_gzip
     } else {
-        served.etag.clone()
+        &served.etag
     };
-    let mut response = if not_modified(headers, &etag, Some(served.held_since())) {
+    let mut response = if not_modified(headers, &etag.text, Some(served.held_since())) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if gzip {
         let mut r = Body::from(bytes_of(served.gzip())).into_response();
@@ -109,18 +130,19 @@ fn serve_index(state: &AppState, user: &str, source: &SourceId, headers: &Header
         HeaderValue::from_static("application/x-yaml"),
     );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    set_validators(h, &etag, Some(served.last_modified));
+    h.insert(header::ETAG, etag.header.clone());
+    h.insert(header::LAST_MODIFIED, served.last_modified_header.clone());
     response
 }
 
 async fn chart(
     State(state): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
     Path(file): Path<String>,
+    request: Request,
 ) -> Response {
-    let result = match repo_of(&headers) {
-        Ok((user, source)) => serve_chart(&state, &method, &user, &source, &file, &headers).await,
+    let (method, headers) = (request.method(), request.headers());
+    let result = match repo_of(headers) {
+        Ok((user, source)) => serve_chart(&state, method, &user, &source, &file, headers).await,
         Err(e) => Err(e),
     };
     chosen_by_headers(result)
@@ -128,12 +150,12 @@ async fn chart(
 
 async fn user_chart(
     State(state): State<AppState>,
-    method: Method,
     Path((user, source, file)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let source = parse_source(&source)?;
-    serve_chart(&state, &method, &user, &source, &file, &headers).await
+    let (method, headers) = (request.method(), request.headers());
+    serve_chart(&state, method, &user, &source, &file, headers).await
 }
 
 /// A package, whole or a range. A GET is recorded as the user's download; a HEAD (a
@@ -146,34 +168,28 @@ async fn serve_chart(
     file: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let entry = state
+    let package = state
         .indexes
-        .entry_for_file(user, source.as_str(), file)
+        .package(user, source.as_str(), file)
         .ok_or_else(|| ApiError::NotFound(format!("{user} has no chart {file} in {source}")))?;
-    let etag = format!("\"{}\"", entry.digest);
-    if not_modified(headers, &etag, None) {
+    let etag = &package.etag;
+    if not_modified(headers, &etag.text, None) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
-        set_validators(r.headers_mut(), &etag, None);
+        r.headers_mut().insert(header::ETAG, etag.header.clone());
         return Ok(r);
     }
-    let key = RenderedKey {
-        user: user.to_owned(),
-        source: source.to_string(),
-        name: entry.name().to_owned(),
-        version: entry.version().to_owned(),
-    };
     let bytes = state
         .packages
-        .rendered_to_serve(&key, &entry.digest)
+        .rendered_to_serve(&package.key, &package.digest)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound(format!("{user} has no chart {file} in {source}")))?;
     // A HEAD is not a download.
     if method != Method::HEAD {
-        record_download(state, &key, source).await;
+        record_download(state, &package, source).await;
     }
     let total = bytes.len() as u64;
-    let range = if if_range_holds(headers, &etag) {
+    let range = if if_range_holds(headers, &etag.text) {
         range_of(headers, total)
     } else {
         Range::Full
@@ -203,12 +219,13 @@ async fn serve_chart(
         HeaderValue::from_static("application/gzip"),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    set_validators(h, &etag, None);
+    h.insert(header::ETAG, etag.header.clone());
     Ok(response)
 }
 
 /// Adds the download to the user's history, unless it repeats the one just recorded.
-async fn record_download(state: &AppState, key: &RenderedKey, source: &SourceId) {
+async fn record_download(state: &AppState, package: &ServedPackage, source: &SourceId) {
+    let key = &package.key;
     let now = std::time::Instant::now();
     if !state
         .downloads
@@ -329,14 +346,6 @@ fn not_modified(headers: &HeaderMap, etag: &str, held_since: Option<DateTime<Utc
         .and_then(|v| v.to_str().ok())
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok());
     matches!((since, held_since), (Some(since), Some(held)) if held <= since)
-}
-
-fn set_validators(h: &mut HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) {
-    h.insert(header::ETAG, header_value(etag));
-    if let Some(lm) = last_modified {
-        let text = lm.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-        h.insert(header::LAST_MODIFIED, header_value(&text));
-    }
 }
 
 fn header_value(s: &str) -> HeaderValue {

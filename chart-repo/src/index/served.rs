@@ -10,20 +10,44 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, OnceLock, RwLock};
 
+use axum::http::HeaderValue;
 use chrono::{DateTime, SubsecRound, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use helm_index::{ChartVersion, IndexFile};
 use sha2::{Digest, Sha256};
 
+use crate::packages::RenderedKey;
+
+/// An HTTP validator (`ETag`, `Last-Modified`) as text, to compare with what a client
+/// sends, and as the header value, made once when its state is published rather than
+/// per request.
+#[derive(Debug)]
+pub struct Validator {
+    pub text: String,
+    pub header: HeaderValue,
+}
+
+impl Validator {
+    fn new(text: String) -> Self {
+        // Our validators are ASCII: quoted hex digests and HTTP dates.
+        let header = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
+        Self { text, header }
+    }
+}
+
 /// One published state of an index: the bytes and their validators.
 #[derive(Debug)]
 pub struct ServedIndex {
     pub yaml: Arc<[u8]>,
     /// A strong validator: the quoted SHA-256 of `yaml`.
-    pub etag: String,
+    pub etag: Validator,
+    /// The validator of the gzip-encoded representation (`"…-gz"`).
+    pub etag_gzip: Validator,
     /// When this index last changed, to the second (HTTP dates have no fraction).
     pub last_modified: DateTime<Utc>,
+    /// `last_modified` as an HTTP date.
+    pub last_modified_header: HeaderValue,
     /// Whether the state before this one has the same `last_modified` second: then an
     /// `If-Modified-Since` of that second may come from a client holding the older state.
     shares_its_second: bool,
@@ -33,12 +57,17 @@ pub struct ServedIndex {
 impl ServedIndex {
     fn new(index: &IndexFile, last_modified: DateTime<Utc>, previous: Option<&Self>) -> Self {
         let yaml: Arc<[u8]> = index.to_yaml().into_bytes().into();
-        let etag = format!("\"{}\"", hex::encode(Sha256::digest(&yaml)));
+        let digest = hex::encode(Sha256::digest(&yaml));
         let last_modified = last_modified.trunc_subsecs(0);
+        let http_date = last_modified
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
         Self {
             yaml,
-            etag,
+            etag: Validator::new(format!("\"{digest}\"")),
+            etag_gzip: Validator::new(format!("\"{digest}-gz\"")),
             last_modified,
+            last_modified_header: Validator::new(http_date).header,
             shares_its_second: previous.is_some_and(|p| p.last_modified >= last_modified),
             gzip: OnceLock::new(),
         }
@@ -68,6 +97,17 @@ impl ServedIndex {
     }
 }
 
+/// What the package route needs of one package an index lists, made when its repository
+/// is published, so serving it clones nothing and formats nothing.
+#[derive(Debug)]
+pub struct ServedPackage {
+    pub key: RenderedKey,
+    /// SHA-256 of the package, lower-case hex, as the index lists it.
+    pub digest: String,
+    /// The strong validator: the quoted digest.
+    pub etag: Validator,
+}
+
 /// Which repository: a user's view of one source.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RepoKey {
@@ -78,6 +118,9 @@ pub struct RepoKey {
 struct Repo {
     index: IndexFile,
     served: Arc<ServedIndex>,
+    /// The listed packages by file name (`{name}-{version}.tgz`, the file of
+    /// `charts/{file}` in their entry's first URL).
+    packages: HashMap<String, Arc<ServedPackage>>,
 }
 
 impl Repo {
@@ -87,16 +130,35 @@ impl Repo {
         Self {
             index: IndexFile::new(),
             served: served.clone(),
+            packages: HashMap::new(),
         }
     }
 
-    fn publish(&mut self) {
+    fn publish(&mut self, key: &RepoKey) {
         self.index.touch();
         self.served = Arc::new(ServedIndex::new(
             &self.index,
             Utc::now(),
             Some(&self.served),
         ));
+        self.packages = self
+            .index
+            .entries()
+            .filter_map(|e| {
+                let file = e.urls.first()?.strip_prefix("charts/")?;
+                let package = ServedPackage {
+                    key: RenderedKey {
+                        user: key.user.clone(),
+                        source: key.source.clone(),
+                        name: e.name().to_owned(),
+                        version: e.version().to_owned(),
+                    },
+                    digest: e.digest.clone(),
+                    etag: Validator::new(format!("\"{}\"", e.digest)),
+                };
+                Some((file.to_owned(), Arc::new(package)))
+            })
+            .collect();
     }
 }
 
@@ -145,8 +207,9 @@ impl RepoIndexes {
     /// Puts `entry` as the only version of its chart in the repository.
     pub fn upsert(&self, user: &str, source: &str, entry: ChartVersion) {
         let mut repos = self.write();
+        let k = key(user, source);
         let repo = repos
-            .entry(key(user, source))
+            .entry(k.clone())
             .or_insert_with(|| Repo::empty(&self.empty));
         let current = repo.index.versions(entry.name());
         if current.len() == 1 && current[0] == entry {
@@ -154,7 +217,7 @@ impl RepoIndexes {
         }
         repo.index.remove_chart(entry.name());
         repo.index.add(entry);
-        repo.publish();
+        repo.publish(&k);
     }
 
     /// Loads many entries at once (at start), publishing each repository once.
@@ -173,7 +236,7 @@ impl RepoIndexes {
         }
         for k in touched {
             if let Some(repo) = repos.get_mut(&k) {
-                repo.publish();
+                repo.publish(&k);
             }
         }
     }
@@ -181,24 +244,23 @@ impl RepoIndexes {
     /// Drops a chart from a repository; returns whether it was there.
     pub fn remove(&self, user: &str, source: &str, name: &str) -> bool {
         let mut repos = self.write();
-        let Some(repo) = repos.get_mut(&key(user, source)) else {
+        let k = key(user, source);
+        let Some(repo) = repos.get_mut(&k) else {
             return false;
         };
         if repo.index.remove_chart(name).is_empty() {
             return false;
         }
-        repo.publish();
+        repo.publish(&k);
         true
     }
 
-    /// The entry whose package is `charts/{file}`.
-    pub fn entry_for_file(&self, user: &str, source: &str, file: &str) -> Option<ChartVersion> {
-        let url = format!("charts/{file}");
-        let repos = self.read();
-        let repo = repos.get(&key(user, source))?;
-        repo.index
-            .entries()
-            .find(|e| e.urls.first() == Some(&url))
+    /// The package served as `charts/{file}`.
+    pub fn package(&self, user: &str, source: &str, file: &str) -> Option<Arc<ServedPackage>> {
+        self.read()
+            .get(&key(user, source))?
+            .packages
+            .get(file)
             .cloned()
     }
 
@@ -267,18 +329,20 @@ mod tests {
         assert_eq!(indexes.versions("bob", "market.olares", "ghost"), ["1.0.0"]);
         assert!(indexes.versions("alice", "upload", "ghost").is_empty());
         let served = indexes.served("alice", "market.olares");
-        assert_ne!(served.etag, empty.etag);
+        assert_ne!(served.etag.text, empty.etag.text);
         let text = std::str::from_utf8(&served.yaml).unwrap();
         let parsed = parse_index(text, ParseMode::Strict).unwrap();
         assert!(parsed.has("ghost", "1.1.0") && !parsed.has("ghost", "1.0.0"));
         assert!(
             indexes
-                .entry_for_file("alice", "market.olares", "ghost-1.1.0.tgz")
-                .is_some()
+                .package("alice", "market.olares", "ghost-1.1.0.tgz")
+                .is_some_and(
+                    |p| p.key.version == "1.1.0" && p.etag.text == format!("\"{}\"", p.digest)
+                )
         );
         assert!(
             indexes
-                .entry_for_file("bob", "market.olares", "ghost-1.1.0.tgz")
+                .package("bob", "market.olares", "ghost-1.1.0.tgz")
                 .is_none()
         );
     }

@@ -6,8 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::IndexError;
 use crate::model::{ChartVersion, IndexFile};
 
@@ -21,10 +19,11 @@ pub struct IndexedPackage {
 
 /// Loads one package's bytes: `None` when they are not a loadable chart.
 pub fn index_package(bytes: &[u8]) -> Option<IndexedPackage> {
-    let chart = helm_template::load::load_archive_metadata(bytes).ok()?;
+    // The capped reader digests the bytes as it reads them.
+    let (chart, sha256) = helm_template::load::load_archive_metadata_digested(bytes).ok()?;
     Some(IndexedPackage {
         metadata: chart.metadata,
-        digest: hex::encode(Sha256::digest(bytes)),
+        digest: hex::encode(sha256),
     })
 }
 
@@ -122,32 +121,42 @@ pub fn index_directory(dir: &Path, base_url: Option<&str>) -> Result<IndexFile, 
         .map(|n| n.get())
         .unwrap_or(1)
         .min(files.len().max(1));
-    let chunk = files.len().div_ceil(workers).max(1);
-    let loaded: Vec<Result<Option<IndexedPackage>, IndexError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|rel| {
-                            let path: PathBuf = dir.join(rel);
-                            let bytes = std::fs::read(&path).map_err(|e| IndexError::Io {
-                                file: path.display().to_string(),
-                                reason: e.to_string(),
-                            })?;
-                            Ok(index_package(&bytes))
-                        })
-                        .collect::<Vec<_>>()
+    // Each worker claims the next unread package, so a worker slowed by a large package
+    // or a busy core does not leave the others idle at the end (as fixed shares would).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let load = |rel: &String| -> Result<Option<IndexedPackage>, IndexError> {
+        let path: PathBuf = dir.join(rel);
+        let bytes = std::fs::read(&path).map_err(|e| IndexError::Io {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(index_package(&bytes))
+    };
+    let mut loaded: Vec<(usize, Result<Option<IndexedPackage>, IndexError>)> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(rel) = files.get(i) else { break };
+                            done.push((i, load(rel)));
+                        }
+                        done
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+    // Back in Go's order, which the index's order of equal versions follows.
+    loaded.sort_unstable_by_key(|(i, _)| *i);
     let mut index = IndexFile::new();
-    for (rel, package) in files.iter().zip(loaded) {
+    for (i, package) in loaded {
+        let rel = &files[i];
         let Some(package) = package? else { continue };
         let (parent, file) = rel.rsplit_once('/').unwrap_or(("", rel));
         let url = match base_url.filter(|b| !b.is_empty()) {

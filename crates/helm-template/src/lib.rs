@@ -19,6 +19,7 @@ pub mod lex;
 pub mod load;
 pub mod objects;
 pub mod parse;
+pub mod rsa_keys;
 pub mod schema;
 pub mod semver;
 pub mod setjson;

@@ -25,13 +25,19 @@ pub fn load_path(path: &Path) -> Result<Chart, LoadError> {
 
 /// Loads a packaged chart from its bytes (Helm's `loader.LoadArchive`).
 pub fn load_archive(bytes: &[u8]) -> Result<Chart, LoadError> {
-    Chart::from_files(expand_archives(read_archive(bytes, &|_| true)?)?)
+    Chart::from_files(expand_archives(read_archive(bytes, &|_| true)?.0)?)
 }
 
 /// Loads only what Helm's loader checks and an index needs from a packaged chart: every
 /// chart's `Chart.yaml` and `values.yaml`, and vendored subchart archives. Every entry is still decompressed and checked; templates and other files are
 /// dropped unread. The chart loads (or fails) as [`load_archive`] would.
 pub fn load_archive_metadata(bytes: &[u8]) -> Result<Chart, LoadError> {
+    load_archive_metadata_digested(bytes).map(|(chart, _)| chart)
+}
+
+/// [`load_archive_metadata`] and the SHA-256 of `bytes`, which the reader computes as it
+/// reads (an index needs both; hashing the package again would read it twice).
+pub fn load_archive_metadata_digested(bytes: &[u8]) -> Result<(Chart, [u8; 32]), LoadError> {
     fn wanted(path: &str) -> bool {
         let mut rest = path;
         // Walk down `charts/<sub>/` prefixes to the file's own chart.
@@ -43,7 +49,8 @@ pub fn load_archive_metadata(bytes: &[u8]) -> Result<Chart, LoadError> {
         }
         matches!(rest, "Chart.yaml" | "values.yaml")
     }
-    Chart::from_files(expand_archives(read_archive(bytes, &wanted)?)?)
+    let (files, sha256) = read_archive(bytes, &wanted)?;
+    Ok((Chart::from_files(expand_archives(files)?)?, sha256))
 }
 
 /// The files of a chart directory, paths relative to it.
@@ -104,18 +111,23 @@ fn walk(
 }
 
 /// The files of a packaged chart that `keep` accepts (all of them are checked).
-fn read_archive(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<File>, LoadError> {
+/// The kept files of an archive and the SHA-256 of its bytes.
+fn read_archive(
+    bytes: &[u8],
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<(Vec<File>, [u8; 32]), LoadError> {
     let archive = read_chart_archive_selected(bytes, &Limits::default(), keep).map_err(|e| {
         LoadError::BadFile {
             file: "chart archive".into(),
             reason: e.to_string(),
         }
     })?;
-    Ok(archive
+    let files = archive
         .files
         .into_iter()
         .map(|f| File::new(f.path, f.data))
-        .collect())
+        .collect();
+    Ok((files, archive.sha256))
 }
 
 /// Replaces each `charts/X.tgz` by the files of that archive under `charts/X.tgz/`.
@@ -128,7 +140,7 @@ fn expand_archives(files: Vec<File>) -> Result<Vec<File>, LoadError> {
             .filter(|rest| !rest.contains('/') && rest.ends_with(".tgz"));
         match nested {
             Some(archive) => {
-                let inner = expand_archives(read_archive(&file.data, &|_| true)?)?;
+                let inner = expand_archives(read_archive(&file.data, &|_| true)?.0)?;
                 out.extend(
                     inner
                         .into_iter()

@@ -660,7 +660,7 @@ enum PrivKey {
 impl PrivKey {
     /// A new RSA key of `bits` bits (e = 65537).
     fn generate_rsa(bits: usize) -> Result<PrivKey, FuncError> {
-        rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
+        crate::rsa_keys::generate(bits)
             .map(|k| PrivKey::Rsa(Box::new(k)))
             .map_err(|e| FuncError::new(format!("error generating rsa key: {e}")))
     }

@@ -16,8 +16,17 @@ use serde_json::{Map, Number, Value};
 /// document is refused (a "billion laughs" guard).
 pub const MAX_NODES: usize = 1_000_000;
 
-/// How deeply collections may nest (the reader recurses once per level).
+/// How deeply collections may nest (the reader recurses once per level). Aliases count: an
+/// alias of a collection nests as deeply as the anchored value would in its place.
 pub const MAX_DEPTH: usize = 512;
+
+/// Stack left before a nested collection grows a new segment, and that segment's size.
+const STACK_RED_ZONE: usize = 64 * 1024;
+const STACK_GROW: usize = 1024 * 1024;
+
+/// How many bytes of strings (keys and scalars) alias expansion may copy in one document.
+/// [`MAX_NODES`] alone lets one big scalar be copied a million times.
+pub const MAX_ALIAS_BYTES: usize = 32 << 20;
 
 /// Why a YAML document could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -35,8 +44,10 @@ pub enum YamlError {
         text: String,
         tag: String,
     },
-    /// Alias expansion went past [`MAX_NODES`].
-    #[error("yaml: document is too large after expanding aliases (over {MAX_NODES} nodes)")]
+    /// Alias expansion went past [`MAX_NODES`] nodes or [`MAX_ALIAS_BYTES`] copied bytes.
+    #[error(
+        "yaml: document is too large after expanding aliases (over {MAX_NODES} nodes or {MAX_ALIAS_BYTES} bytes)"
+    )]
     TooLarge,
     /// Collections nested deeper than [`MAX_DEPTH`].
     #[error("yaml: line {line}: collections nested deeper than {MAX_DEPTH} levels")]
@@ -55,6 +66,7 @@ pub fn parse_all(text: &str) -> Result<Vec<Value>, YamlError> {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
+        alias_bytes: 0,
         depth: 0,
     };
     let mut docs = Vec::new();
@@ -66,6 +78,7 @@ pub fn parse_all(text: &str) -> Result<Vec<Value>, YamlError> {
             Event::DocumentStart(_) => {
                 reader.anchors.clear();
                 reader.nodes = 0;
+                reader.alias_bytes = 0;
                 let (event, span) = reader.next()?;
                 let doc = match event {
                     Event::DocumentEnd => Value::Null,
@@ -185,9 +198,17 @@ fn skip<'a>(event: &Event<'a>, next: &mut impl FnMut() -> Option<(Event<'a>, Spa
 
 struct Reader<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    anchors: HashMap<usize, Value>,
+    anchors: HashMap<usize, Anchored>,
     nodes: usize,
+    /// Bytes of strings copied by aliases so far in this document.
+    alias_bytes: usize,
     depth: usize,
+}
+
+/// An anchored value and its measure, taken once so each alias of it is checked cheaply.
+struct Anchored {
+    value: Value,
+    size: Size,
 }
 
 impl<'a> Reader<'a> {
@@ -211,6 +232,24 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Checks an alias of `size` standing where the next node would: its nodes and bytes
+    /// against the expansion budget, its depth as if it were written out in place (found by
+    /// fuzzing: anchors that each nest an alias of the one before made values thousands of
+    /// levels deep, which overflowed the stack when measured, cloned or dropped).
+    fn check_alias(&mut self, size: &Size, line: usize) -> Result<(), YamlError> {
+        if self.depth + size.depth > MAX_DEPTH {
+            return Err(YamlError::TooDeep { line });
+        }
+        self.count(size.nodes)?;
+        // Found by fuzzing: one 512 KiB scalar aliased 300 times held 150 MiB within the
+        // node budget.
+        self.alias_bytes = self.alias_bytes.saturating_add(size.bytes);
+        if self.alias_bytes > MAX_ALIAS_BYTES {
+            return Err(YamlError::TooLarge);
+        }
+        Ok(())
+    }
+
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Value, YamlError> {
         self.count(1)?;
         let (value, anchor) = match event {
@@ -221,9 +260,13 @@ impl<'a> Reader<'a> {
             Event::SequenceStart(anchor, _) => (self.nested(span, Self::sequence)?, anchor),
             Event::MappingStart(anchor, _) => (self.nested(span, Self::mapping)?, anchor),
             Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
-                self.count(size(&value))?;
-                return Ok(value);
+                let Some(anchored) = self.anchors.get(&id) else {
+                    self.count(1)?;
+                    return Ok(Value::Null);
+                };
+                let size = anchored.size;
+                self.check_alias(&size, span.start.line())?;
+                return Ok(self.anchors[&id].value.clone());
             }
             other => {
                 return Err(YamlError::Syntax {
@@ -233,7 +276,14 @@ impl<'a> Reader<'a> {
             }
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            let size = size(&value);
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    value: value.clone(),
+                    size,
+                },
+            );
         }
         Ok(value)
     }
@@ -250,7 +300,10 @@ impl<'a> Reader<'a> {
             });
         }
         self.depth += 1;
-        let value = read(self);
+        // Found by fuzzing: a debug build spends ~6 KiB of stack per level, so 448 nested
+        // block mappings overflowed a 2 MiB thread (a test's, a tokio worker's). Grow the
+        // stack on the heap instead of lowering MAX_DEPTH, whatever the caller's stack size.
+        let value = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || read(self));
         self.depth -= 1;
         value
     }
@@ -341,11 +394,42 @@ fn key_string(key: &Value) -> Result<String, YamlError> {
     })
 }
 
-fn size(value: &Value) -> usize {
+/// A value's nodes, collection depth and bytes of strings (keys included).
+#[derive(Clone, Copy, Debug, Default)]
+struct Size {
+    nodes: usize,
+    depth: usize,
+    bytes: usize,
+}
+
+/// Recursion is safe here: values read so far respect [`MAX_DEPTH`].
+fn size(value: &Value) -> Size {
+    let collection = |children: &mut dyn Iterator<Item = (usize, &Value)>| {
+        let mut out = Size {
+            nodes: 1,
+            ..Size::default()
+        };
+        for (key_bytes, child) in children {
+            let s = size(child);
+            out.nodes = out.nodes.saturating_add(s.nodes);
+            out.depth = out.depth.max(s.depth);
+            out.bytes = out.bytes.saturating_add(s.bytes).saturating_add(key_bytes);
+        }
+        out.depth += 1;
+        out
+    };
     match value {
-        Value::Array(items) => 1 + items.iter().map(size).sum::<usize>(),
-        Value::Object(map) => 1 + map.values().map(size).sum::<usize>(),
-        _ => 1,
+        Value::Array(items) => collection(&mut items.iter().map(|v| (0, v))),
+        Value::Object(map) => collection(&mut map.iter().map(|(k, v)| (k.len(), v))),
+        Value::String(s) => Size {
+            nodes: 1,
+            depth: 0,
+            bytes: s.len(),
+        },
+        _ => Size {
+            nodes: 1,
+            ..Size::default()
+        },
     }
 }
 

@@ -2,15 +2,22 @@
 //! span per request, request metrics, a timeout, and JSON answers for unknown
 //! routes and methods.
 
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use market_model::ErrorBody;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -18,18 +25,69 @@ use crate::metrics::{HttpLabels, Metrics};
 
 /// Wraps `router` with the shared layers. `timeout` bounds each request.
 pub fn stack(router: Router, metrics: Metrics, timeout: Duration) -> Router {
+    stack_with(
+        router,
+        metrics,
+        &StackConfig {
+            timeout,
+            quiet_routes: &[],
+        },
+    )
+}
+
+/// How [`stack_with`] wraps a router.
+#[derive(Clone, Copy, Debug)]
+pub struct StackConfig {
+    /// Bounds each request.
+    pub timeout: Duration,
+    /// Route templates whose `request` span is at DEBUG rather than INFO: hot read-only
+    /// routes (a Helm repository's index and packages) where building and formatting a
+    /// span per request is a visible share of the cost. Their metrics, request id and
+    /// timeout are as for every route.
+    pub quiet_routes: &'static [&'static str],
+}
+
+/// [`stack`] with the settings spelled out.
+pub fn stack_with(router: Router, metrics: Metrics, config: &StackConfig) -> Router {
+    let quiet_routes = config.quiet_routes;
+    // One `layer` call: axum boxes (and clones, per request) a route's service once per
+    // call, so the five layers go in as one stack.
+    let layers = tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(CounterRequestId))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(move |req: &Request| request_span(req, quiet_routes)),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.timeout,
+        ))
+        .layer(middleware::from_fn_with_state(metrics, record_request));
     router
         .fallback(route_not_found)
         // axum's own 405 has an empty body; ours is the envelope (its `Allow` header kept).
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(metrics, record_request))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(layers)
+}
+
+/// Ids for requests that come without an `x-request-id`: a random per-process prefix and
+/// a counter (`5f0c9e2b7d41a3c8-1a`). Unique within the process and across restarts
+/// like a UUID v4, without a call into the system's random source per request.
+#[derive(Clone, Copy, Debug)]
+struct CounterRequestId;
+
+impl MakeRequestId for CounterRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        static PREFIX: OnceLock<u64> = OnceLock::new();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        // `RandomState` is seeded from the system's random source once per process.
+        let prefix = *PREFIX.get_or_init(|| RandomState::new().hash_one(0u8));
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{prefix:016x}-{n:x}"))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// A JSON error reply in the envelope with a stable code.
@@ -53,7 +111,7 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
     )
 }
 
-fn request_span(req: &Request) -> tracing::Span {
+fn request_span(req: &Request, quiet_routes: &[&str]) -> tracing::Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -63,7 +121,12 @@ fn request_span(req: &Request) -> tracing::Span {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    tracing::info_span!("request", method = %req.method(), route, request_id = id)
+    let method = method_label(req.method());
+    if quiet_routes.contains(&route) {
+        tracing::debug_span!("request", method = %method, route, request_id = id)
+    } else {
+        tracing::info_span!("request", method = %method, route, request_id = id)
+    }
 }
 
 async fn record_request(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
@@ -72,7 +135,7 @@ async fn record_request(State(metrics): State<Metrics>, req: Request, next: Next
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+        .map_or("unmatched", |p| route_label(p.as_str()));
     let response = next.run(req).await;
     let labels = HttpLabels {
         method,
@@ -81,6 +144,29 @@ async fn record_request(State(metrics): State<Metrics>, req: Request, next: Next
     };
     metrics.observe_request(labels, started.elapsed().as_secs_f64());
     response
+}
+
+/// The matched route as a `'static` label, so recording a request allocates nothing. Each
+/// route template is interned once: they come from the router, never from clients, so the
+/// set is as small as the route table.
+fn route_label(route: &str) -> &'static str {
+    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(RwLock::default);
+    if let Some(known) = routes
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(route)
+    {
+        return known;
+    }
+    // A poisoned set is still a set of valid strings.
+    let mut routes = routes.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = routes.get(route) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
+    routes.insert(leaked);
+    leaked
 }
 
 /// Methods as a closed set, so a client cannot mint label values.

@@ -16,7 +16,7 @@ use prometheus_client::registry::Registry;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
     pub method: &'static str,
-    pub route: String,
+    pub route: &'static str,
     pub status: u16,
 }
 
@@ -82,7 +82,7 @@ mod tests {
         m.observe_request(
             HttpLabels {
                 method: "GET",
-                route: "/healthz".into(),
+                route: "/healthz",
                 status: 200,
             },
             0.001,

@@ -48,7 +48,11 @@ pub const READY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 async fn readyz(State(readiness): State<Arc<dyn Readiness>>) -> Response {
     let checked = tokio::time::timeout(READY_CHECK_TIMEOUT, readiness.ready())
         .await
-        .unwrap_or_else(|_| Err(format!("no answer within {READY_CHECK_TIMEOUT:?}")));
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "readiness check: no answer within {READY_CHECK_TIMEOUT:?}"
+            ))
+        });
     match checked {
         Ok(()) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(reason) => (

@@ -24,7 +24,10 @@ pub struct PostgresServer {
     port: u16,
     bin: PathBuf,
     process: PeerProcess,
-    _dir: TempDir,
+    user: Option<User>,
+    /// How many times the server was started (each start logs to its own file).
+    starts: u32,
+    dir: TempDir,
 }
 
 /// The user the server runs as: `postgres` when we are root, else ourselves.
@@ -121,6 +124,39 @@ fn template(bin: &Path, user: Option<&User>) -> PathBuf {
     template
 }
 
+/// Starts `postgres` over `dir/data` on `port` and waits until it accepts connections.
+fn spawn(bin: &Path, dir: &Path, port: u16, user: Option<&User>, start: u32) -> PeerProcess {
+    let mut cmd = Command::new(bin.join("postgres"));
+    cmd.arg("-D")
+        .arg(dir.join("data"))
+        .arg("-k")
+        .arg(dir)
+        .args(["-p", &port.to_string()]);
+    for setting in [
+        "listen_addresses=127.0.0.1",
+        "fsync=off",
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=200",
+    ] {
+        cmd.args(["-c", setting]);
+    }
+    as_user(&mut cmd, user);
+    let log = if start == 0 {
+        dir.join("postgres.log")
+    } else {
+        dir.join(format!("postgres-{start}.log"))
+    };
+    // SIGINT is PostgreSQL's fast shutdown: it ends open sessions instead of waiting.
+    let mut process = PeerProcess::spawn("postgres", cmd, &log).with_stop_signal(Signal::SIGINT);
+    process.wait_ready("PostgreSQL to accept connections", |p| {
+        p.log()
+            .contains("database system is ready to accept connections")
+            && tcp_connects(port)
+    });
+    process
+}
+
 impl PostgresServer {
     /// Starts a server and waits until it accepts connections.
     pub fn start() -> Self {
@@ -141,36 +177,41 @@ impl PostgresServer {
             .expect("run cp");
         assert!(status.success(), "copying the PostgreSQL template failed");
         let port = free_port();
-        let mut cmd = Command::new(bin.join("postgres"));
-        cmd.arg("-D")
-            .arg(&data)
-            .arg("-k")
-            .arg(dir.path())
-            .args(["-p", &port.to_string()]);
-        for setting in [
-            "listen_addresses=127.0.0.1",
-            "fsync=off",
-            "synchronous_commit=off",
-            "full_page_writes=off",
-            "max_connections=200",
-        ] {
-            cmd.args(["-c", setting]);
-        }
-        as_user(&mut cmd, user.as_ref());
-        // SIGINT is PostgreSQL's fast shutdown: it ends open sessions instead of waiting.
-        let mut process = PeerProcess::spawn("postgres", cmd, &dir.path().join("postgres.log"))
-            .with_stop_signal(Signal::SIGINT);
-        process.wait_ready("PostgreSQL to accept connections", |p| {
-            p.log()
-                .contains("database system is ready to accept connections")
-                && tcp_connects(port)
-        });
+        let process = spawn(&bin, dir.path(), port, user.as_ref(), 0);
         Self {
             port,
             bin,
             process,
-            _dir: dir,
+            user,
+            starts: 1,
+            dir,
         }
+    }
+
+    /// Stops the server (fast shutdown: open sessions are ended) and waits for its exit.
+    /// Clients see PostgreSQL go away, as in a restart or a failover.
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
+    /// Starts the server again on the same port and data folder, after [`Self::stop`];
+    /// waits until it accepts connections.
+    pub fn start_again(&mut self) {
+        self.process.stop();
+        self.process = spawn(
+            &self.bin,
+            self.dir.path(),
+            self.port,
+            self.user.as_ref(),
+            self.starts,
+        );
+        self.starts += 1;
+    }
+
+    /// [`Self::stop`] then [`Self::start_again`].
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start_again();
     }
 
     pub fn port(&self) -> u16 {

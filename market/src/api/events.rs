@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use axum::Router;
 use axum::extract::State;
@@ -57,7 +58,7 @@ pub async fn events(
             .filter(|id| *id >= 0)
             .ok_or_else(|| ApiError::BadRequest("Last-Event-ID: not an event id".into()))?,
     };
-    let stream = follow(state.store.clone(), caller.0, after);
+    let stream = follow(state.store.clone(), caller.0, after, state.stopping.clone());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -67,13 +68,16 @@ struct Cursor {
     after: EventId,
     buffer: VecDeque<Event>,
     polled_once: bool,
+    stopping: CancellationToken,
 }
 
-/// The caller's events after `after`, then new ones as they are stored.
+/// The caller's events after `after`, then new ones as they are stored; ends
+/// when the service stops (the client reconnects with `Last-Event-ID`).
 fn follow(
     store: Arc<dyn MarketStore>,
     user: String,
     after: EventId,
+    stopping: CancellationToken,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let cursor = Cursor {
         store,
@@ -81,6 +85,7 @@ fn follow(
         after,
         buffer: VecDeque::new(),
         polled_once: false,
+        stopping,
     };
     stream::unfold(cursor, |mut c| async move {
         loop {
@@ -88,8 +93,14 @@ fn follow(
                 c.after = event.id;
                 return Some((Ok(to_sse(&event)), c));
             }
+            if c.stopping.is_cancelled() {
+                return None;
+            }
             if c.polled_once {
-                tokio::time::sleep(POLL).await;
+                tokio::select! {
+                    () = tokio::time::sleep(POLL) => {}
+                    () = c.stopping.cancelled() => return None,
+                }
             }
             c.polled_once = true;
             match c.store.events_after(&c.user, c.after, BATCH).await {

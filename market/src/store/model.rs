@@ -178,6 +178,9 @@ pub struct StaleApp {
     pub app_id: String,
     pub app_name: String,
     pub catalog_version: String,
+    /// The catalog entry's digest; recorded on the user's app when claimed, so a
+    /// content change at the same version makes it stale again.
+    pub entry_digest: String,
     /// The catalog's `ApplicationInfoEntry` (what sync-app is asked to render).
     pub entry: Value,
 }

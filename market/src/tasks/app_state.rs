@@ -149,9 +149,14 @@ pub async fn poll_once(state: &AppState) -> Result<usize, PollError> {
         let end = match (task.kind, app) {
             (TaskKind::Uninstall | TaskKind::Cancel, None) => TaskEnd::Completed,
             (_, None) => continue,
-            (TaskKind::Upgrade, Some(a)) if a.op_type != "upgrade" => continue,
             (kind, Some(a)) => match state_verdict(kind, &a.state) {
                 StateVerdict::InProgress => continue,
+                // `running` before the upgrade began is not its end.
+                StateVerdict::Completed
+                    if kind == TaskKind::Upgrade && !upgraded(a, &task.version) =>
+                {
+                    continue;
+                }
                 StateVerdict::Completed => TaskEnd::Completed,
                 StateVerdict::Canceled => TaskEnd::Canceled { by: None },
                 StateVerdict::Failed => TaskEnd::Failed(state_failure(&a.state, "", "")),
@@ -172,6 +177,17 @@ pub async fn poll_once(state: &AppState) -> Result<usize, PollError> {
         state.signals.tasks.notify_one();
     }
     Ok(ended)
+}
+
+/// Whether a listed app shows the upgrade to `version` done: Olares' `/all/apps` item
+/// has no `opType`, but carries the installed version in `spec.settings.version`.
+fn upgraded(app: &RunningApp, version: &str) -> bool {
+    let listed = app
+        .raw
+        .pointer("/spec/settings/version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    app.op_type == "upgrade" || (!version.is_empty() && listed == version)
 }
 
 /// The event-shaped document of a polled app.

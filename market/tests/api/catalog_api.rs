@@ -14,6 +14,8 @@ use market::config::{Config, DatabaseUrl, UserSpec};
 use market::store::{self, CatalogApp, CatalogSnapshot, MarketStore, UserAppFailure, UserAppKey};
 use serde_json::{Value, json};
 use service_runtime::server::Shutdown;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::store::sid;
 
@@ -603,6 +605,34 @@ async fn events_replay_follow_and_resume() {
 }
 
 #[tokio::test]
+async fn events_streams_end_when_the_service_stops() {
+    let m = start(false).await;
+    let res = open_events(&m, "alice", None).await;
+    let mut body = res.bytes_stream();
+    // The replay arrives; then the stream idles, following.
+    let first = tokio::time::timeout(Duration::from_secs(10), body.next())
+        .await
+        .expect("the replay")
+        .expect("a chunk");
+    assert!(first.is_ok());
+    m.shutdown.token.cancel();
+    // The stream ends (no more chunks) at once, instead of holding shutdown up
+    // until the server's 3 s grace cuts it.
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the /events stream outlived the service's stop"
+    );
+}
+
+#[tokio::test]
 async fn public_mode_is_the_admin_and_read_only() {
     let m = start(true).await;
     let (status, body) = get(&m, "/market/data", None).await;
@@ -650,4 +680,152 @@ async fn openapi_document_and_swagger_ui() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("swagger"), "{html}");
+}
+
+/// A market over the seeded store whose chart-repo is `chart_repo` (a wiremock
+/// server standing in for chart-repo's feed); its loops are not started, so the
+/// test drives the data watcher round by round.
+async fn watcher_market(chart_repo: &str) -> (tempfile::TempDir, App) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path(), false);
+    config.chart_repo_url = chart_repo.parse().unwrap();
+    let app = App::build(config, Shutdown::new()).await.unwrap();
+    seed(app.state().store.as_ref()).await;
+    (dir, app)
+}
+
+fn change(id: i64, kind: &str, user: &str, app: &str, version: &str) -> Value {
+    json!({"id": id, "type": kind, "timestamp": "2026-11-23T00:00:00Z",
+           "app_data": {"user_id": user, "source": REMOTE, "app_name": app, "version": version}})
+}
+
+fn page(after: i64, changes: Vec<Value>) -> ResponseTemplate {
+    let n = changes.len();
+    ResponseTemplate::new(200).set_body_json(json!({"success": true, "message": "", "data": {
+        "after_id": after, "limit": 100, "count": n, "total_available": n, "state_changes": changes}}))
+}
+
+#[tokio::test]
+async fn watcher_retries_a_change_that_failed_and_never_skips_past_it() {
+    use market::store::UserAppStatus;
+    let chart_repo = MockServer::start().await;
+    let (_dir, app) = watcher_market(&chart_repo.uri()).await;
+    let state = app.state();
+    let key = |u: &str, n: &str| UserAppKey::new(u, &sid(REMOTE), n);
+
+    // Page: 1 removes alice's notes; 2 says her upload of "diary" completed, but
+    // chart-repo fails (500) when asked for its payload.
+    Mock::given(method("GET"))
+        .and(path("/chart-repo/api/v2/state-changes"))
+        .respond_with(page(
+            0,
+            vec![
+                change(1, "app_removed", "alice", "notes", "1.0.0"),
+                change(2, "app_upload_completed", "alice", "diary", "0.1.0"),
+            ],
+        ))
+        .mount(&chart_repo)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/chart-repo/api/v2/apps"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&chart_repo)
+        .await;
+    let failed = market::watcher::run_round(state).await;
+    assert!(failed.is_err(), "{failed:?}");
+    // The first change applied and the cursor stands on it, not past the failure.
+    assert_eq!(state.store.watcher_cursor().await.unwrap(), 1);
+    assert!(
+        state
+            .store
+            .user_app(&key("alice", "notes"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        state
+            .store
+            .user_app(&key("alice", "diary"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // chart-repo answers again: the same change is applied next round.
+    chart_repo.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/chart-repo/api/v2/state-changes"))
+        .and(query_param("after_id", "1"))
+        .respond_with(page(
+            1,
+            vec![change(2, "app_upload_completed", "alice", "diary", "0.1.0")],
+        ))
+        .mount(&chart_repo)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/chart-repo/api/v2/apps"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "message": "", "data": {"apps": [payload("alice", "diary", "0.1.0")]}})))
+        .mount(&chart_repo)
+        .await;
+    let round = market::watcher::run_round(state).await.unwrap();
+    assert_eq!(round.applied, 1);
+    assert_eq!(state.store.watcher_cursor().await.unwrap(), 2);
+    let diary = state
+        .store
+        .user_app(&key("alice", "diary"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (diary.status, diary.version.as_str()),
+        (UserAppStatus::Ready, "0.1.0")
+    );
+}
+
+#[tokio::test]
+async fn watcher_resyncs_every_catalog_app_on_410_then_follows_from_latest() {
+    use market::store::UserAppStatus;
+    let chart_repo = MockServer::start().await;
+    let (_dir, app) = watcher_market(&chart_repo.uri()).await;
+    let state = app.state();
+    state.store.set_watcher_cursor(5).await.unwrap();
+    Mock::given(method("GET"))
+        .and(path("/chart-repo/api/v2/state-changes"))
+        .and(query_param("after_id", "5"))
+        .respond_with(ResponseTemplate::new(410).set_body_json(json!({
+            "success": false, "code": "cursor_expired", "message": "after_id 5 is past retention",
+            "data": {"oldest_id": 900, "latest_id": 1200}})))
+        .mount(&chart_repo)
+        .await;
+    let round = market::watcher::run_round(state).await.unwrap();
+    assert!(round.resynced);
+    // The cursor jumps to latest_id; every user's catalog app is pending and due,
+    // so the hydration driver asks sync-app for each again.
+    assert_eq!(state.store.watcher_cursor().await.unwrap(), 1200);
+    for (user, name) in [("alice", "notes"), ("alice", "wiki"), ("bob", "wiki")] {
+        let app = state
+            .store
+            .user_app(&UserAppKey::new(user, &sid(REMOTE), name))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(app.status, UserAppStatus::Pending, "{user}/{name}");
+    }
+    // Those three, and bob's notes, which was never rendered.
+    let stale = state.store.stale_user_apps(Utc::now(), 100).await.unwrap();
+    let mut stale: Vec<(String, String)> =
+        stale.into_iter().map(|s| (s.user, s.app_name)).collect();
+    stale.sort();
+    let expected = [
+        ("alice", "notes"),
+        ("alice", "wiki"),
+        ("bob", "notes"),
+        ("bob", "wiki"),
+    ];
+    assert_eq!(
+        stale,
+        expected.map(|(u, n)| (u.to_owned(), n.to_owned())).to_vec()
+    );
 }

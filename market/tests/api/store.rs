@@ -56,6 +56,7 @@ macro_rules! all_cases {
             store_users::user_apps_are_partitioned,
             store_users::removes_user_apps,
             store_users::stale_missing_and_version_changed,
+            store_users::stale_when_the_entry_changes_at_the_same_version,
             store_users::stale_failed_retry_due,
             store_users::permanent_failure_waits_for_new_version,
             store_users::pending_is_stale_after_its_deadline,

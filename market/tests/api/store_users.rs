@@ -309,6 +309,7 @@ pub async fn stale_missing_and_version_changed(store: Arc<dyn MarketStore>) {
             app_id: "id-a".into(),
             app_name: "a".into(),
             catalog_version: "1".into(),
+            entry_digest: "a1".into(),
             entry: app("a", "1", "a1").entry,
         }
     );
@@ -586,4 +587,62 @@ pub async fn concurrent_claims_are_disjoint(store: Arc<dyn MarketStore>) {
     assert_eq!(all.len(), 20, "{all:?}");
     assert_eq!(distinct.len(), 20);
     assert!(stale(&store, 59).await.is_empty());
+}
+
+/// New content at the same version (a fixed chart, a new translation) makes the
+/// apps claimed at the old content stale again, a permanent failure included;
+/// rows never claimed (no digest recorded) go by version alone.
+pub async fn stale_when_the_entry_changes_at_the_same_version(store: Arc<dyn MarketStore>) {
+    two_users_two_apps(&store).await;
+    let claimed = store.claim_stale_user_apps(t(0), 100, t(30)).await.unwrap();
+    assert_eq!(claimed.len(), 4);
+    ready(&store, "alice", "upload", "a", "1").await;
+    ready(&store, "bob", "upload", "a", "1").await;
+    ready(&store, "alice", "upload", "b", "1").await;
+    store
+        .put_user_app_failed(
+            &key("bob", "upload", "b"),
+            "id-b",
+            "1",
+            &failure("render", 0),
+            None,
+            t(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stale(&store, 100).await, vec![]);
+
+    // b's content changes, its version does not.
+    store
+        .upsert_catalog_apps(&sid("upload"), &[app("b", "1", "b1-fixed")], t(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        stale(&store, 100).await,
+        vec![
+            row("alice", "upload", "b", "1"),
+            row("bob", "upload", "b", "1")
+        ]
+    );
+    let again = store
+        .claim_stale_user_apps(t(100), 100, t(130))
+        .await
+        .unwrap();
+    assert!(
+        again.iter().all(|s| s.entry_digest == "b1-fixed"),
+        "{again:?}"
+    );
+    // The failure was for the old content: forgotten, attempts start again.
+    let bob_b = store
+        .user_app(&key("bob", "upload", "b"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (bob_b.status, bob_b.failure, bob_b.attempts),
+        (UserAppStatus::Pending, None, 0)
+    );
+    ready(&store, "alice", "upload", "b", "1").await;
+    ready(&store, "bob", "upload", "b", "1").await;
+    assert_eq!(stale(&store, 200).await, vec![]);
 }

@@ -726,6 +726,61 @@ async fn tasks_restart_resumes_committed_and_abandoned_tasks_once() {
     m.stop().await;
 }
 
+/// Olares' `/all/apps` item has no `opType`: the poll ends an accepted upgrade when the
+/// app runs the version the task asked for (`spec.settings.version`), not while it
+/// still runs the old one.
+#[tokio::test]
+async fn the_poll_ends_an_upgrade_when_the_listed_version_is_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockServer::start().await;
+    let listed = |app: &str, version: &str| {
+        json!({"metadata": {"name": format!("{app}-alice-{app}")},
+               "spec": {"name": app, "owner": "alice", "settings": {"version": version}},
+               "status": {"state": "running"}})
+    };
+    Mock::given(method("GET"))
+        .and(path("/app-service/v1/all/apps"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([listed("wiki", "2.0.0"), listed("notes", "1.0.0")])),
+        )
+        .mount(&mock)
+        .await;
+    let mut ids = Vec::new();
+    {
+        let db = DatabaseUrl::Sqlite(dir.path().join("market.db"));
+        let store = store::connect(&db).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Utc::now();
+        for app in ["wiki", "notes"] {
+            let new = NewTask {
+                user: "alice".into(),
+                app_name: app.into(),
+                kind: TaskKind::Upgrade,
+                source: "market.olares".into(),
+                version: "2.0.0".into(),
+                request: TaskRequest::default(),
+                token: None,
+                idempotency_key: None,
+                request_id: None,
+            };
+            let task = store.submit_task(&new, now).await.unwrap().task;
+            let lease = now + chrono::Duration::seconds(60);
+            let leased = store.lease_task("w", now, lease).await.unwrap().unwrap();
+            assert_eq!(leased.task.id, task.id);
+            assert!(store.accept_task(task.id, "w", "op", now).await.unwrap());
+            ids.push(task.id);
+        }
+    }
+    let m = start(dir.path(), &mock.uri()).await;
+    market::tasks::app_state::poll_once(&m.state).await.unwrap();
+    let wiki = m.state.store.task(ids[0]).await.unwrap().unwrap();
+    assert_eq!(wiki.status, TaskStatus::Completed);
+    let notes = m.state.store.task(ids[1]).await.unwrap().unwrap();
+    assert_eq!(notes.status, TaskStatus::Running, "still on 1.0.0");
+    m.stop().await;
+}
+
 /// A `MakeWriter` into a shared buffer.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -15,7 +15,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::Shared;
 use super::chart::{ChartRequest, FetchedChart, fetch_chart};
 use super::env_check;
-use super::faults::{FailedState, Fault};
+use super::faults::{ChartSeen, FailedState, Fault};
 use super::state::{AppState, OpType};
 use super::wire::{
     Application, ApplicationSpec, ApplicationStatus, EntranceStatus, EnvOverride, InstallRequest,
@@ -41,6 +41,8 @@ pub(crate) struct Caller {
     pub(crate) owner: String,
     pub(crate) market_user: String,
     pub(crate) market_source: String,
+    /// The call log entry of this request.
+    pub(crate) call: usize,
 }
 
 /// One app manager.
@@ -48,6 +50,8 @@ pub(crate) struct Caller {
 struct Record {
     owner: String,
     name: String,
+    /// The original app of a clone; the name itself otherwise.
+    raw_app_name: String,
     state: AppState,
     op_type: OpType,
     op_id: String,
@@ -153,7 +157,29 @@ pub(crate) async fn install(
     fault: Option<Fault>,
 ) -> Result<OpResponse, OpError> {
     check_source(&req.source, &["market", "custom", "devbox"])?;
-    let chart = download(shared, caller, app, &req.repo_url, &req.version).await?;
+    // A clone (`rawAppName` set) installs the original's chart at the version the owner
+    // has installed (`getOriginChartVersion`), and only when the app allows it.
+    let raw_app_name = if req.raw_app_name.is_empty() {
+        app.to_owned()
+    } else {
+        req.raw_app_name.clone()
+    };
+    let version = if req.raw_app_name.is_empty() {
+        req.version.clone()
+    } else {
+        shared
+            .lock()
+            .apps
+            .records
+            .get(&(caller.owner.clone(), raw_app_name.clone()))
+            .map(|r| r.version.clone())
+            .ok_or_else(|| OpError::BadRequest(format!("rawApp {raw_app_name} not found")))?
+    };
+    let chart = download(shared, caller, &raw_app_name, &req.repo_url, &version).await?;
+    let multiple = chart.manifest.options.allow_multiple_install;
+    if !multiple && !req.raw_app_name.is_empty() {
+        return Err(OpError::BadRequest(format!("app {app} can not be clone")));
+    }
     validate_envs(shared, app, &chart, req.envs.as_deref().unwrap_or_default())?;
     let op_id = new_op_id();
     {
@@ -173,7 +199,12 @@ pub(crate) async fn install(
             progress: "0.00".into(),
             reason: String::new(),
             message: "waiting for install".into(),
-            title: chart.manifest.metadata.title.clone(),
+            raw_app_name,
+            title: if req.title.is_empty() {
+                chart.manifest.metadata.title.clone()
+            } else {
+                req.title.clone()
+            },
             icon: chart.manifest.metadata.icon.clone(),
             source: req.source.clone(),
             market_source: caller.market_source.clone(),
@@ -197,6 +228,8 @@ pub(crate) async fn install(
             Step::failed(AppState::InstallFailed),
         ]),
         Some(Fault::CrashMidInstall) => steps.extend([Step::to(AppState::Installing), Step::Crash]),
+        // Stays in `downloading` until taken over.
+        Some(Fault::Stall) => {}
         _ => steps.extend(
             [
                 AppState::Installing,
@@ -424,9 +457,17 @@ async fn download(
         market_user: &caller.market_user,
         market_source: &caller.market_source,
     };
-    fetch_chart(&shared.http, &req)
+    let chart = fetch_chart(&shared.http, &req)
         .await
-        .map_err(|e| OpError::BadRequest(format!("failed to get app config: {e}")))
+        .map_err(|e| OpError::BadRequest(format!("failed to get app config: {e}")))?;
+    if let Some(call) = shared.lock().calls.get_mut(caller.call) {
+        call.chart = Some(ChartSeen {
+            version: chart.version.clone(),
+            package_url: chart.package_url.clone(),
+            digest: chart.digest.clone(),
+        });
+    }
+    Ok(chart)
 }
 
 fn validate_envs(
@@ -529,7 +570,7 @@ fn event(r: &Record) -> StateEvent {
         event_id: format!("{}-{}-{}", r.owner, r.name, now.timestamp_millis()),
         create_time: go_time(now),
         name: r.name.clone(),
-        raw_app_name: r.name.clone(),
+        raw_app_name: r.raw_app_name.clone(),
         kind: "app".into(),
         op_type: r.op_type,
         op_id: r.op_id.clone(),
@@ -563,7 +604,7 @@ fn application(r: &Record) -> Application {
         },
         spec: ApplicationSpec {
             name: r.name.clone(),
-            raw_app_name: r.name.clone(),
+            raw_app_name: r.raw_app_name.clone(),
             appid: appid(&r.name),
             is_sys_app: false,
             namespace: format!("{}-{}", r.name, r.owner),

@@ -20,6 +20,9 @@ pub enum Fault {
     CrashMidInstall,
     /// Walk the install to this failed state instead of `running`.
     FailState { state: FailedState },
+    /// Accept the install, then stay in `downloading` until a later operation (a cancel)
+    /// takes the app over: a deterministic "mid-install" for cancel tests.
+    Stall,
 }
 
 /// The failed states an install can end in.
@@ -85,6 +88,28 @@ pub struct Call {
     /// `X-Market-User` and `X-Market-Source` as sent.
     pub market_user: String,
     pub market_source: String,
+    /// `X-Authorization` as sent (the caller's token, passed on by market).
+    #[serde(default)]
+    pub authorization: String,
+    /// `x-request-id` as sent.
+    #[serde(default)]
+    pub request_id: String,
+    /// The body's `repoUrl` (install, upgrade); empty otherwise.
+    #[serde(default)]
+    pub repo_url: String,
+    /// The chart this request made the simulator download, once its SHA-256 matched the
+    /// index digest (install, upgrade).
+    #[serde(default)]
+    pub chart: Option<ChartSeen>,
+}
+
+/// A chart downloaded and verified for a call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartSeen {
+    pub version: String,
+    pub package_url: String,
+    /// SHA-256 of the package, equal to the index entry's `digest`.
+    pub digest: String,
 }
 
 #[cfg(test)]

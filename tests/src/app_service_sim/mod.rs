@@ -33,7 +33,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use faults::{Call, FailedState, Fault, Faults, SetFault};
+pub use faults::{Call, ChartSeen, FailedState, Fault, Faults, SetFault};
 pub use state::{AppState, OpType};
 pub use wire::{Application, StateEvent};
 

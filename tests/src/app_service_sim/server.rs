@@ -25,6 +25,10 @@ use super::wire::{AdminUsername, AdminUsernameResponse, FailedCheckData, FailedC
 
 /// The user header the ingress sets; app-service refuses a request without it (401).
 const BFL_USER: &str = "X-Bfl-User";
+/// The user's token market passes on.
+const AUTHORIZATION: &str = "X-Authorization";
+/// The request id market passes on from the submitting request.
+const REQUEST_ID: &str = "x-request-id";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -91,7 +95,7 @@ async fn misbehave(shared: &Shared, fault: Option<Fault>) -> Option<Response> {
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal Server Error",
         )),
-        Fault::CrashMidInstall | Fault::FailState { .. } => None,
+        Fault::CrashMidInstall | Fault::FailState { .. } | Fault::Stall => None,
     }
 }
 
@@ -117,24 +121,37 @@ async fn operation(
         "resume" => OpType::Resume,
         _ => return text(StatusCode::NOT_FOUND, "404 page not found"),
     };
-    let caller = Caller {
-        owner: header_str(&headers, BFL_USER),
-        market_user: header_str(&headers, MARKET_USER),
-        market_source: header_str(&headers, MARKET_SOURCE),
-    };
+    let repo_url = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|b| {
+            ["repoUrl", "repoURL"]
+                .iter()
+                .find_map(|k| b.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        })
+        .unwrap_or_default();
     let (index, fault) = {
         let mut st = shared.lock();
         st.calls.push(Call {
-            user: caller.owner.clone(),
+            user: header_str(&headers, BFL_USER),
             app: app.clone(),
             op,
             op_id: None,
             body_sha256: hex::encode(Sha256::digest(&body)),
             status: None,
-            market_user: caller.market_user.clone(),
-            market_source: caller.market_source.clone(),
+            market_user: header_str(&headers, MARKET_USER),
+            market_source: header_str(&headers, MARKET_SOURCE),
+            authorization: header_str(&headers, AUTHORIZATION),
+            request_id: header_str(&headers, REQUEST_ID),
+            repo_url,
+            chart: None,
         });
         (st.calls.len() - 1, st.faults.for_app(Some(&app)))
+    };
+    let caller = Caller {
+        owner: header_str(&headers, BFL_USER),
+        market_user: header_str(&headers, MARKET_USER),
+        market_source: header_str(&headers, MARKET_SOURCE),
+        call: index,
     };
     let answer = match misbehave(&shared, fault).await {
         Some(response) => Err(response),

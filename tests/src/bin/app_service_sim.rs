@@ -37,6 +37,9 @@ struct Args {
     /// Accept an install, then exit before `running` (`APP` or `*`; repeatable).
     #[arg(long = "crash-mid-install", value_name = "APP")]
     crash_mid_install: Vec<String>,
+    /// Accept an install, then stay in `downloading` until canceled (`APP` or `*`; repeatable).
+    #[arg(long, value_name = "APP")]
+    stall: Vec<String>,
     /// End installs in `installFailed` or `downloadFailed`: `[APP=]STATE` (repeatable).
     #[arg(long = "fail-state", value_name = "[APP=]STATE")]
     fail_state: Vec<String>,
@@ -74,6 +77,9 @@ fn faults(args: &Args) -> Result<Faults, String> {
     }
     for app in &args.crash_mid_install {
         set(app, Fault::CrashMidInstall);
+    }
+    for app in &args.stall {
+        set(app, Fault::Stall);
     }
     for spec in &args.fail_state {
         let (app, state) = spec.split_once('=').unwrap_or(("*", spec));

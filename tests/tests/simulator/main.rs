@@ -232,6 +232,74 @@ async fn required_envs_answer_422_appenv_then_the_install_succeeds_with_them() {
     assert_eq!(sim.count("alice", "ghost", OpType::Install), 4);
 }
 
+/// A clone (`rawAppName`) installs the original's chart at the version the owner runs,
+/// only once the original is installed and only when the app allows several installs;
+/// its record and events name the original.
+#[tokio::test]
+async fn a_clone_installs_the_original_chart_under_its_own_name() {
+    let (_tmp, catalog) = catalog_of(&["ghost"]);
+    let manifest = catalog.join("ghost/OlaresManifest.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(!text.contains("allowMultipleInstall"));
+    std::fs::write(
+        &manifest,
+        text.replacen(
+            "\noptions:\n",
+            "\noptions:\n  allowMultipleInstall: true\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let repo = Repo::start(&catalog).await;
+    repo.hydrate("ghost", "alice").await;
+    let sink = Sink::start().await;
+    let (sim, app_service) = sim_with(Some(&sink), 20).await;
+    let clone_body = |title: &str| {
+        json!({"repoUrl": repo.url(), "source": "market", "rawAppName": "ghost",
+               "title": title, "envs": [], "images": []})
+    };
+
+    let early = app_service
+        .op("alice", "ghost1a2b3c", "install", clone_body("Ghost 2"))
+        .await;
+    assert_eq!(early, (400, "rawApp ghost not found\n".to_owned()));
+
+    let install = app_service
+        .install("alice", "ghost", repo.url(), json!([]))
+        .await;
+    sink.wait_for(&AppService::op_id(&install), "running").await;
+    let clone = app_service
+        .op("alice", "ghost1a2b3c", "install", clone_body("Ghost 2"))
+        .await;
+    let op_id = AppService::op_id(&clone);
+    assert_eq!(sink.wait_for(&op_id, "running").await, INSTALL_WALK);
+    let event = sink
+        .events()
+        .into_iter()
+        .rfind(|e| e.op_id == op_id)
+        .unwrap();
+    assert_eq!(
+        (
+            event.name.as_str(),
+            event.raw_app_name.as_str(),
+            event.title.as_str()
+        ),
+        ("ghost1a2b3c", "ghost", "Ghost 2")
+    );
+    let listed = app_service
+        .wait_state("alice", "ghost1a2b3c", "running")
+        .await;
+    assert_eq!(listed["spec"]["rawAppName"], "ghost");
+    let call = sim
+        .calls()
+        .into_iter()
+        .rfind(|c| c.app == "ghost1a2b3c")
+        .unwrap();
+    let chart = call.chart.unwrap();
+    assert_eq!(chart.version, "1.0.15");
+    assert!(chart.package_url.contains("ghost-1.0.15.tgz"), "{chart:?}");
+}
+
 #[tokio::test]
 async fn broken_repositories_are_refused_with_a_clear_reason() {
     let (_sim, app_service) = sim_with(None, 10).await;

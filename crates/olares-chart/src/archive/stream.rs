@@ -3,7 +3,7 @@
 //! compression ratio goes over its limit. It never interprets tar.
 
 use std::cell::{Cell, RefCell};
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, Chain, Read};
 use std::rc::Rc;
 
 use flate2::bufread::GzDecoder;
@@ -130,8 +130,12 @@ pub(super) struct GzipMembers<R> {
     state: MemberState<R>,
 }
 
+/// The compressed reader behind the bytes of a member's magic number already consumed (see
+/// [`member_prefix`]); empty for the first member.
+type Prefixed<R> = Chain<&'static [u8], R>;
+
 enum MemberState<R> {
-    Member(Box<GzDecoder<R>>),
+    Member(Box<GzDecoder<Prefixed<R>>>),
     Done(R),
     /// Only seen if a transition was interrupted; reads as end of stream.
     Empty,
@@ -142,14 +146,15 @@ impl<R: BufRead> GzipMembers<R> {
         Self {
             // The capped reader itself: the one sanctioned use (clippy.toml).
             #[allow(clippy::disallowed_methods)]
-            state: MemberState::Member(Box::new(GzDecoder::new(inner))),
+            state: MemberState::Member(Box::new(GzDecoder::new((&[][..]).chain(inner)))),
         }
     }
 
     /// The compressed reader, positioned after the last byte the decoder consumed.
     pub(super) fn into_inner(self) -> Option<R> {
         match self.state {
-            MemberState::Member(decoder) => Some(decoder.into_inner()),
+            // The prefix was consumed with the member's header.
+            MemberState::Member(decoder) => Some(decoder.into_inner().into_inner().1),
             MemberState::Done(inner) => Some(inner),
             MemberState::Empty => None,
         }
@@ -161,16 +166,16 @@ impl<R: BufRead> GzipMembers<R> {
         else {
             return Ok(false);
         };
-        let mut inner = decoder.into_inner();
-        let more = starts_gzip_member(&mut inner)?;
-        self.state = if more {
-            {
+        let mut inner = decoder.into_inner().into_inner().1;
+        let prefix = member_prefix(&mut inner)?;
+        let more = prefix.is_some();
+        self.state = match prefix {
+            Some(prefix) => {
                 // The capped reader itself (clippy.toml).
                 #[allow(clippy::disallowed_methods)]
-                MemberState::Member(Box::new(GzDecoder::new(inner)))
+                MemberState::Member(Box::new(GzDecoder::new(prefix.chain(inner))))
             }
-        } else {
-            MemberState::Done(inner)
+            None => MemberState::Done(inner),
         };
         Ok(more)
     }
@@ -193,15 +198,22 @@ impl<R: BufRead> Read for GzipMembers<R> {
     }
 }
 
-/// Whether the next bytes are a gzip magic number (0x1f 0x8b).
-fn starts_gzip_member(inner: &mut impl BufRead) -> io::Result<bool> {
-    let head = inner.fill_buf()?;
-    Ok(match head {
-        [] => false,
-        [0x1f] => true,
-        [0x1f, 0x8b, ..] => true,
-        _ => false,
-    })
+/// `Some` when the next bytes are a gzip magic number (0x1f 0x8b), with the bytes of it this
+/// had to consume to see it whole. Found by fuzzing: the buffer may hold only the 0x1f (the
+/// source returned the input in small reads), and taking that alone for a new member made
+/// trailing garbage starting with 0x1f an error or not depending on read boundaries. So look
+/// at the byte after it; bytes consumed here were already hashed when read.
+fn member_prefix(inner: &mut impl BufRead) -> io::Result<Option<&'static [u8]>> {
+    const MAGIC_START: &[u8] = &[0x1f];
+    match inner.fill_buf()? {
+        [0x1f, 0x8b, ..] => Ok(Some(&[])),
+        [0x1f] => {
+            inner.consume(1);
+            let whole = inner.fill_buf()?.first() == Some(&0x8b);
+            Ok(whole.then_some(MAGIC_START))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The decompressed stream, counted: every read checks the unpacked total and the ratio, so a

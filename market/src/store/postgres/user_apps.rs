@@ -96,7 +96,7 @@ impl UserAppStore for PostgresStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        upsert_pending(&mut conn, key, app_id, version, until, now).await
+        upsert_pending(&mut conn, key, app_id, version, None, until, now).await
     }
 
     async fn put_user_app_failed(
@@ -114,6 +114,8 @@ impl UserAppStore for PostgresStore {
              VALUES ($1, $2, $3, $4, $5, 'failed', $6, $7, $8, 1, $9, $10)
              ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
                 attempts = CASE WHEN user_apps.version = excluded.version
+                    AND (excluded.entry_digest IS NULL
+                        OR user_apps.entry_digest IS NOT DISTINCT FROM excluded.entry_digest)
                     THEN user_apps.attempts + 1 ELSE 1 END,
                 version = excluded.version, status = 'failed',
                 failure_step = excluded.failure_step, failure_reason = excluded.failure_reason,
@@ -218,7 +220,16 @@ impl UserAppStore for PostgresStore {
         let stale = select_stale(&mut tx, now, limit).await?;
         for app in &stale {
             let key = app.key();
-            upsert_pending(&mut tx, &key, &app.app_id, &app.catalog_version, until, now).await?;
+            upsert_pending(
+                &mut tx,
+                &key,
+                &app.app_id,
+                &app.catalog_version,
+                Some(&app.entry_digest),
+                until,
+                now,
+            )
+            .await?;
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(stale)
@@ -231,24 +242,35 @@ async fn upsert_pending(
     key: &UserAppKey,
     app_id: &str,
     version: &str,
+    entry_digest: Option<&str>,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    // A new version starts its attempts (and forgets the old failure).
+    // A new version, or new content at the same version, starts its attempts
+    // (and forgets the old failure).
     sqlx::query(
         "INSERT INTO user_apps (user_name, source, app_name, app_id, version, status,
-                attempts, next_attempt_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7)
+                attempts, next_attempt_at, updated_at, entry_digest)
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8)
              ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
                 attempts = CASE WHEN user_apps.version = excluded.version
+                    AND (excluded.entry_digest IS NULL
+                        OR user_apps.entry_digest IS NOT DISTINCT FROM excluded.entry_digest)
                     THEN user_apps.attempts ELSE 0 END,
                 failure_step = CASE WHEN user_apps.version = excluded.version
+                    AND (excluded.entry_digest IS NULL
+                        OR user_apps.entry_digest IS NOT DISTINCT FROM excluded.entry_digest)
                     THEN user_apps.failure_step END,
                 failure_reason = CASE WHEN user_apps.version = excluded.version
+                    AND (excluded.entry_digest IS NULL
+                        OR user_apps.entry_digest IS NOT DISTINCT FROM excluded.entry_digest)
                     THEN user_apps.failure_reason END,
                 failure_at = CASE WHEN user_apps.version = excluded.version
+                    AND (excluded.entry_digest IS NULL
+                        OR user_apps.entry_digest IS NOT DISTINCT FROM excluded.entry_digest)
                     THEN user_apps.failure_at END,
-                version = excluded.version, status = 'pending',
+                version = excluded.version, entry_digest = COALESCE(excluded.entry_digest, user_apps.entry_digest),
+                status = 'pending',
                 next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at",
     )
     .bind(&key.user)
@@ -258,6 +280,7 @@ async fn upsert_pending(
     .bind(version)
     .bind(ms(until))
     .bind(ms(now))
+    .bind(entry_digest)
     .execute(&mut *conn)
     .await
     .map(drop)
@@ -270,9 +293,9 @@ async fn select_stale(
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<StaleApp>, StoreError> {
-    type StaleRow = (String, String, String, String, String, Value);
+    type StaleRow = (String, String, String, String, String, String, Value);
     let rows: Vec<StaleRow> = sqlx::query_as(
-        "SELECT u.name, c.source, c.app_id, c.name, c.version, c.entry
+        "SELECT u.name, c.source, c.app_id, c.name, c.version, c.entry_digest, c.entry
              FROM users u
              CROSS JOIN catalog_apps c
              JOIN market_sources s ON s.id = c.source AND s.is_active
@@ -280,6 +303,7 @@ async fn select_stale(
                 ON a.user_name = u.name AND a.source = c.source AND a.app_name = c.name
              WHERE a.user_name IS NULL
                 OR a.version <> c.version
+                OR (a.entry_digest IS NOT NULL AND a.entry_digest <> c.entry_digest)
                 OR (a.status <> 'ready' AND a.next_attempt_at <= $1)
              ORDER BY u.name, c.source, c.name
              LIMIT $2",
@@ -290,15 +314,18 @@ async fn select_stale(
     .await
     .map_err(unavailable)?;
     rows.into_iter()
-        .map(|(user, source, app_id, app_name, version, entry)| {
-            Ok(StaleApp {
-                source: parse_source(&source)?,
-                user,
-                app_id,
-                app_name,
-                catalog_version: version,
-                entry,
-            })
-        })
+        .map(
+            |(user, source, app_id, app_name, version, entry_digest, entry)| {
+                Ok(StaleApp {
+                    source: parse_source(&source)?,
+                    user,
+                    app_id,
+                    app_name,
+                    catalog_version: version,
+                    entry_digest,
+                    entry,
+                })
+            },
+        )
         .collect()
 }

@@ -104,7 +104,7 @@ impl UserAppStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        upsert_pending(&mut conn, key, app_id, version, until, now).await
+        upsert_pending(&mut conn, key, app_id, version, None, until, now).await
     }
 
     async fn put_user_app_failed(
@@ -122,6 +122,8 @@ impl UserAppStore for SqliteStore {
              VALUES (?, ?, ?, ?, ?, 'failed', ?, ?, ?, 1, ?, ?)
              ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
                 attempts = CASE WHEN user_apps.version = excluded.version
+                AND (excluded.entry_digest IS NULL
+                    OR user_apps.entry_digest IS excluded.entry_digest)
                     THEN user_apps.attempts + 1 ELSE 1 END,
                 version = excluded.version, status = 'failed',
                 failure_step = excluded.failure_step, failure_reason = excluded.failure_reason,
@@ -219,7 +221,16 @@ impl UserAppStore for SqliteStore {
         let stale = select_stale(&mut tx, now, limit).await?;
         for app in &stale {
             let key = app.key();
-            upsert_pending(&mut tx, &key, &app.app_id, &app.catalog_version, until, now).await?;
+            upsert_pending(
+                &mut tx,
+                &key,
+                &app.app_id,
+                &app.catalog_version,
+                Some(&app.entry_digest),
+                until,
+                now,
+            )
+            .await?;
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(stale)
@@ -232,24 +243,35 @@ async fn upsert_pending(
     key: &UserAppKey,
     app_id: &str,
     version: &str,
+    entry_digest: Option<&str>,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    // A new version starts its attempts (and forgets the old failure).
+    // A new version, or new content at the same version, starts its attempts
+    // (and forgets the old failure).
     sqlx::query(
         "INSERT INTO user_apps (user_name, source, app_name, app_id, version, status,
-            attempts, next_attempt_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+            attempts, next_attempt_at, updated_at, entry_digest)
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
          ON CONFLICT (user_name, source, app_name) DO UPDATE SET app_id = excluded.app_id,
             attempts = CASE WHEN user_apps.version = excluded.version
+                AND (excluded.entry_digest IS NULL
+                    OR user_apps.entry_digest IS excluded.entry_digest)
                 THEN user_apps.attempts ELSE 0 END,
             failure_step = CASE WHEN user_apps.version = excluded.version
+                AND (excluded.entry_digest IS NULL
+                    OR user_apps.entry_digest IS excluded.entry_digest)
                 THEN user_apps.failure_step END,
             failure_reason = CASE WHEN user_apps.version = excluded.version
+                AND (excluded.entry_digest IS NULL
+                    OR user_apps.entry_digest IS excluded.entry_digest)
                 THEN user_apps.failure_reason END,
             failure_at = CASE WHEN user_apps.version = excluded.version
+                AND (excluded.entry_digest IS NULL
+                    OR user_apps.entry_digest IS excluded.entry_digest)
                 THEN user_apps.failure_at END,
-            version = excluded.version, status = 'pending',
+            version = excluded.version, entry_digest = COALESCE(excluded.entry_digest, user_apps.entry_digest),
+            status = 'pending',
             next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at",
     )
     .bind(&key.user)
@@ -259,6 +281,7 @@ async fn upsert_pending(
     .bind(version)
     .bind(millis(until))
     .bind(millis(now))
+    .bind(entry_digest)
     .execute(&mut *conn)
     .await
     .map(drop)
@@ -271,9 +294,9 @@ async fn select_stale(
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<StaleApp>, StoreError> {
-    type StaleRow = (String, String, String, String, String, String);
+    type StaleRow = (String, String, String, String, String, String, String);
     let rows: Vec<StaleRow> = sqlx::query_as(
-        "SELECT u.name, c.source, c.app_id, c.name, c.version, c.entry
+        "SELECT u.name, c.source, c.app_id, c.name, c.version, c.entry_digest, c.entry
              FROM users u
              CROSS JOIN catalog_apps c
              JOIN market_sources s ON s.id = c.source AND s.is_active
@@ -281,6 +304,7 @@ async fn select_stale(
                 ON a.user_name = u.name AND a.source = c.source AND a.app_name = c.name
              WHERE a.user_name IS NULL
                 OR a.version <> c.version
+                OR (a.entry_digest IS NOT NULL AND a.entry_digest <> c.entry_digest)
                 OR (a.status <> 'ready' AND a.next_attempt_at <= ?)
              ORDER BY u.name, c.source, c.name
              LIMIT ?",
@@ -291,15 +315,18 @@ async fn select_stale(
     .await
     .map_err(unavailable)?;
     rows.into_iter()
-        .map(|(user, source, app_id, app_name, version, entry)| {
-            Ok(StaleApp {
-                entry: decode_json(&format!("catalog app {source}/{app_name}"), &entry)?,
-                source: parse_source(&source)?,
-                user,
-                app_id,
-                app_name,
-                catalog_version: version,
-            })
-        })
+        .map(
+            |(user, source, app_id, app_name, version, entry_digest, entry)| {
+                Ok(StaleApp {
+                    entry: decode_json(&format!("catalog app {source}/{app_name}"), &entry)?,
+                    source: parse_source(&source)?,
+                    user,
+                    app_id,
+                    app_name,
+                    catalog_version: version,
+                    entry_digest,
+                })
+            },
+        )
         .collect()
 }
