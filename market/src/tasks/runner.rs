@@ -116,6 +116,17 @@ async fn run_one(state: &AppState, owner: &str, leased: LeasedTask) {
             }
             None
         }
+        // A retry refused because the app is already where this operation
+        // takes it: an earlier attempt reached app-service, though its answer
+        // was lost (a timeout, market's store away). Follow that one: the state
+        // events and the `/all/apps` poll end the task.
+        Err(e) if task.attempts > 0 && e.is_refusal() && already_under_way(state, task).await => {
+            tracing::info!(error = %e, "an earlier attempt reached app-service; following it");
+            if let Err(e) = state.store.accept_task(task.id, owner, "", now).await {
+                tracing::warn!(error = %e, "recording the acceptance failed");
+            }
+            None
+        }
         Err(e) => {
             let mut error = task_error(&e);
             if e.is_retryable() {
@@ -247,6 +258,29 @@ fn task_error(e: &AppServiceError) -> TaskError {
             retryable: c.is_retryable(),
             backend_response: None,
         },
+    }
+}
+
+/// Whether app-service lists the task's app in a state this kind of operation
+/// passes through (or, for an uninstall, no longer lists it).
+async fn already_under_way(state: &AppState, task: &market_model::task::Task) -> bool {
+    use market_model::task::TaskKind;
+    let Ok(apps) = state.app_service.all_apps().await else {
+        return false;
+    };
+    let listed = apps
+        .iter()
+        .find(|a| a.name == task.app_name && a.owner == task.user)
+        .map(|a| a.state.as_str());
+    match (task.kind, listed) {
+        (TaskKind::Install | TaskKind::Clone, Some(s)) => matches!(
+            s,
+            "pending" | "downloading" | "installing" | "initializing" | "running"
+        ),
+        (TaskKind::Upgrade, Some(s)) => s == "upgrading",
+        (TaskKind::Uninstall, Some(s)) => s == "uninstalling",
+        (TaskKind::Uninstall, None) => true,
+        _ => false,
     }
 }
 
