@@ -139,6 +139,21 @@ impl DatabaseUpdate {
     }
 
     /// The stored record is current: answer `existing` from it and finish the job.
+    /// Publishes `record` in the user's served index unless it is there with
+    /// the same digest already (cheap when it is: one map lookup).
+    fn ensure_served(&self, job: &Hydration, record: &AppRecord) -> Result<(), StepError> {
+        let file = format!("{}-{}.tgz", record.app_name, record.version);
+        let served = self
+            .indexes
+            .package(&job.user, job.source.as_str(), &file)
+            .is_some_and(|p| p.digest == record.package_digest);
+        if !served {
+            let entry = index_entry(record).map_err(StepError::Permanent)?;
+            self.indexes.upsert(&job.user, job.source.as_str(), entry);
+        }
+        Ok(())
+    }
+
     async fn finish_current(
         &self,
         job: &mut Hydration,
@@ -147,6 +162,9 @@ impl DatabaseUpdate {
         let payload: SyncAppPayload = serde_json::from_value(record.payload.clone())
             .map_err(|e| StepError::Permanent(format!("the stored record: {e}")))?;
         let data = sync_data(job, SyncStatus::Existing, payload);
+        // An earlier attempt may have committed the record and lost the store's
+        // reply (a cut link): the record is current but was never published.
+        self.ensure_served(job, &record)?;
         if let Some((id, token)) = job.lease {
             let result =
                 serde_json::to_value(&data).map_err(|e| StepError::Permanent(e.to_string()))?;
@@ -162,6 +180,11 @@ impl DatabaseUpdate {
         job.result = Some(data);
         Ok(StepOutcome::Skipped)
     }
+}
+
+/// The record a commit carried.
+fn committed_record_of(commit: &HydrationCommit) -> AppRecord {
+    commit.record.clone()
 }
 
 /// The index entry of a record.
@@ -282,7 +305,11 @@ impl Step for DatabaseUpdate {
             // The lease was lost (expired and taken by another worker): that worker commits.
             return Err(StepError::Cancelled);
         };
-        if committed.outcome != PutOutcome::Existing {
+        if committed.outcome == PutOutcome::Existing {
+            // Committed by an earlier attempt whose reply was lost: publish if
+            // that attempt never got to.
+            self.ensure_served(job, &committed_record_of(&commit))?;
+        } else {
             self.indexes.upsert(&job.user, job.source.as_str(), entry);
             if let Some(old) = previous.filter(|p| p.version != job.version) {
                 let old_key = RenderedKey {
