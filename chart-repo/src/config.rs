@@ -217,19 +217,9 @@ impl Config {
     /// with its default (empty when unset by default), sorted by name. From the
     /// settings' own field names, so deployment files can be checked for drift.
     pub fn env_defaults() -> Vec<(String, String)> {
-        let defaults = serde_json::to_value(RawConfig::default()).unwrap_or_default();
-        let mut settings: Vec<(String, String)> = defaults
-            .as_object()
-            .map(|fields| {
-                fields
-                    .iter()
-                    .map(|(key, value)| (LAYERS.env_name(key), env_text(value)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        settings.sort();
-        settings
+        LAYERS.env_defaults(&RawConfig::default())
     }
+
     /// Loads defaults, then the TOML file, then `CHART_REPO_*` variables.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let raw: RawConfig = LAYERS.load(&RawConfig::default(), file)?;
@@ -408,16 +398,6 @@ fn parse_mirror(entry: &str) -> Result<(String, String), String> {
         }
     }
     Ok((from.to_owned(), to.to_owned()))
-}
-
-/// A default as it would be written in the environment: lists comma-separated.
-fn env_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => items.iter().map(env_text).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

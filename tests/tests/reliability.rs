@@ -281,6 +281,29 @@ async fn drive(
     started.elapsed()
 }
 
+/// Starts [`drive`] in the background: the load's counters, its stop switch,
+/// and the task that ends (with the load's duration) once stopped.
+fn start_load(
+    repo: &str,
+    entries: &Arc<Vec<Value>>,
+    prefix: &'static str,
+) -> (
+    Arc<Load>,
+    Arc<std::sync::atomic::AtomicBool>,
+    tokio::task::JoinHandle<Duration>,
+) {
+    let load = Arc::new(Load::default());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let driver = tokio::spawn(drive(
+        load.clone(),
+        repo.to_owned(),
+        entries.clone(),
+        prefix,
+        stop.clone(),
+    ));
+    (load, stop, driver)
+}
+
 /// Sends every failed request again until it is accepted (the fault is over).
 async fn resend_failed(load: &Load, repo: &str, entries: &[Value]) {
     let client = reqwest::Client::new();
@@ -403,16 +426,8 @@ async fn redis_restarted_under_hydration_load() {
     let client = reqwest::Client::new();
     put_source(&client, &repo.url, &source.url).await;
 
-    let load = Arc::new(Load::default());
     let entries = Arc::new(source.entries.clone());
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let driver = tokio::spawn(drive(
-        load.clone(),
-        repo.url.clone(),
-        entries.clone(),
-        "restart",
-        stop.clone(),
-    ));
+    let (load, stop, driver) = start_load(&repo.url, &entries, "restart");
     let half = load_seconds() / 2;
     tokio::time::sleep(half).await; // the load runs meanwhile: this is its duration, not a wait for an event
     let before = load.requests.load(Ordering::Relaxed);
@@ -474,16 +489,8 @@ async fn redis_link_cut_for_ten_seconds() {
     put_source(&client, &repo.url, &source.url).await;
     assert_eq!(ready(&client, &repo.url).await, Some(200));
 
-    let load = Arc::new(Load::default());
     let entries = Arc::new(source.entries.clone());
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let driver = tokio::spawn(drive(
-        load.clone(),
-        repo.url.clone(),
-        entries.clone(),
-        "cut",
-        stop.clone(),
-    ));
+    let (load, stop, driver) = start_load(&repo.url, &entries, "cut");
     tokio::time::sleep(load_seconds() / 2).await; // load before the cut
 
     proxy.cut();
@@ -583,16 +590,8 @@ async fn packages_disk_full() {
     let client = reqwest::Client::new();
     put_source(&client, &repo.url, &source.url).await;
 
-    let load = Arc::new(Load::default());
     let entries = Arc::new(source.entries.clone());
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let driver = tokio::spawn(drive(
-        load.clone(),
-        repo.url.clone(),
-        entries.clone(),
-        "full",
-        stop.clone(),
-    ));
+    let (load, stop, driver) = start_load(&repo.url, &entries, "full");
     // Until hydrations fail for the full disk, with the reason said (bounded by
     // WITHIN). chart-repo keeps them and retries with backoff: none is dropped.
     let reason = eventually(WITHIN, "a hydration to report the full disk", || async {

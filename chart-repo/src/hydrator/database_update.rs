@@ -182,11 +182,6 @@ impl DatabaseUpdate {
     }
 }
 
-/// The record a commit carried.
-fn committed_record_of(commit: &HydrationCommit) -> AppRecord {
-    commit.record.clone()
-}
-
 /// The index entry of a record.
 pub fn index_entry(record: &AppRecord) -> Result<ChartVersion, String> {
     let metadata: Metadata = serde_json::from_value(record.chart.clone())
@@ -308,7 +303,7 @@ impl Step for DatabaseUpdate {
         if committed.outcome == PutOutcome::Existing {
             // Committed by an earlier attempt whose reply was lost: publish if
             // that attempt never got to.
-            self.ensure_served(job, &committed_record_of(&commit))?;
+            self.ensure_served(job, &commit.record)?;
         } else {
             self.indexes.upsert(&job.user, job.source.as_str(), entry);
             if let Some(old) = previous.filter(|p| p.version != job.version) {

@@ -64,6 +64,35 @@ impl LayeredConfig {
         format!("{}{}", self.env_prefix, key.to_ascii_uppercase())
     }
 
+    /// Every setting of `defaults` (the service's settings struct with its
+    /// defaults) as its environment variable and default as it would be written
+    /// there (lists comma-separated, unset empty), sorted by name; what
+    /// `market settings` / `chart-repo settings` print.
+    pub fn env_defaults<D: Serialize>(&self, defaults: &D) -> Vec<(String, String)> {
+        fn text(value: &serde_json::Value) -> String {
+            match value {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => {
+                    items.iter().map(text).collect::<Vec<_>>().join(",")
+                }
+                other => other.to_string(),
+            }
+        }
+        let fields = serde_json::to_value(defaults).unwrap_or_default();
+        let mut settings: Vec<(String, String)> = fields
+            .as_object()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|(key, value)| (self.env_name(key), text(value)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        settings.sort();
+        settings
+    }
+
     fn describe(&self, err: figment::Error) -> ConfigError {
         let setting = match err.path.first() {
             Some(key) => self.env_name(key),
