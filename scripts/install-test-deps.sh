@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs, idempotently: the Debian packages of the test
 # peers (only those missing; `apt-get update` at most once), the Helm peer's
-# Python venv, the kubernetes-validate and schemathesis venvs, and cargo-nextest.
+# Python venv, the kubernetes-validate and schemathesis venvs, s3s-fs and cargo-nextest.
 # Safe to run with no standard input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +48,18 @@ if [ "$("$st_venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, ve
   echo "installing schemathesis $st_version into $st_venv"
   python3 -m venv "$st_venv"
   "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version" </dev/null
+fi
+
+# s3s-fs (crates.io), an S3 server over a folder, for the s3:// package store tests
+# (chart-repo/tests/api/packages_s3.rs, the two-replica reliability test). Built once
+# into ~/.cache (a few minutes on 2 cores), pinned with its own lock file.
+s3s_version=0.14.1
+tools="$HOME/.cache/olares-market/tools"
+if [ "$("$tools/bin/s3s-fs" --version 2>/dev/null)" != "s3s-fs $s3s_version" ]; then
+  echo "installing s3s-fs $s3s_version into $tools"
+  cargo install --locked --quiet s3s-fs --version "$s3s_version" --features binary \
+    --root "$tools" --target-dir "$HOME/.cache/olares-market/s3s-build" </dev/null
+  rm -rf "$HOME/.cache/olares-market/s3s-build"
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then

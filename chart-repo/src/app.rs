@@ -55,6 +55,8 @@ pub struct App {
     state: AppState,
     listener: TcpListener,
     shutdown: Shutdown,
+    /// The state-change id the served indexes were loaded after.
+    follow_from: i64,
 }
 
 impl App {
@@ -70,9 +72,15 @@ impl App {
         });
         let repo_metrics =
             repo_metrics.unwrap_or_else(|| RepoMetrics::register(&mut Default::default()));
-        let PackagesUrl::Dir(dir) = &config.packages;
-        let packages = PackageStore::open(dir).await?;
+        let packages = match &config.packages {
+            PackagesUrl::Dir(dir) => PackageStore::open(dir).await?,
+            PackagesUrl::S3(settings) => {
+                PackageStore::open_s3(settings.clone(), &config.data_dir.join("uploads")).await?
+            }
+        };
         let indexes = Arc::new(RepoIndexes::new());
+        // Read before loading: a change committed meanwhile is applied again, none missed.
+        let follow_from = store.latest_change_id().await?;
         let loaded = crate::repo::load_indexes(store.as_ref(), &indexes).await?;
         tracing::info!(entries = loaded, "served indexes loaded");
         let http = reqwest::Client::builder()
@@ -119,6 +127,7 @@ impl App {
             state,
             listener,
             shutdown,
+            follow_from,
         })
     }
 
@@ -144,12 +153,24 @@ impl App {
             .hydrator
             .spawn_workers(&self.shutdown.tracker, &self.shutdown.token);
         let (store, token) = (self.state.store.clone(), self.shutdown.token.clone());
-        self.shutdown.tracker.spawn(housekeeping(store, token));
+        self.shutdown
+            .tracker
+            .spawn(housekeeping(store.clone(), token.clone()));
+        self.shutdown.tracker.spawn(crate::repo::follow_changes(
+            store,
+            self.state.indexes.clone(),
+            self.follow_from,
+            FOLLOW_EVERY,
+            token,
+        ));
         let router = self.router();
         server::run("chart-repo", self.listener, router, &self.shutdown, GRACE).await
     }
 }
 
+/// How often the served indexes take in the store's state changes (other replicas'
+/// hydrations and removals).
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 /// How many state changes the feed keeps; a cursor older than that gets 410 and resyncs.
 const FEED_RETENTION: usize = 100_000;
 /// How long finished hydration jobs are kept (for `/status` and waiters).

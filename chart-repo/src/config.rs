@@ -12,6 +12,8 @@ use service_runtime::config::de;
 use service_runtime::{ConfigError, LayeredConfig, LogFormat};
 use url::Url;
 
+use crate::packages::{S3Credentials, S3Settings};
+
 /// The layers of chart-repo's configuration (`CHART_REPO_*`).
 pub const LAYERS: LayeredConfig = LayeredConfig {
     env_prefix: "CHART_REPO_",
@@ -27,6 +29,16 @@ struct RawConfig {
     store_url: Option<String>,
     #[serde(default, deserialize_with = "de::opt_string")]
     packages: Option<String>,
+    /// For `s3://` packages: the service's URL (default AWS's for the region).
+    #[serde(default, deserialize_with = "de::opt_string")]
+    s3_endpoint: Option<String>,
+    #[serde(deserialize_with = "de::string")]
+    s3_region: String,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    s3_access_key_id: Option<String>,
+    /// Secret, so never printed.
+    #[serde(default, deserialize_with = "de::opt_string")]
+    s3_secret_access_key: Option<String>,
     #[serde(deserialize_with = "de::string")]
     zone_suffix: String,
     #[serde(deserialize_with = "de::list")]
@@ -57,6 +69,10 @@ impl Default for RawConfig {
             data_dir: "./data/chart-repo".into(),
             store_url: None,
             packages: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
             zone_suffix: "olares.local".into(),
             registry_allow: vec!["*".into()],
             registry_mirrors: Vec::new(),
@@ -127,24 +143,123 @@ impl StoreUrl {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PackageStore {
     Dir(PathBuf),
+    /// A bucket several replicas share.
+    S3(S3Settings),
+}
+
+/// The `CHART_REPO_S3_*` settings, used with `s3://` packages.
+#[derive(Default)]
+struct S3Raw {
+    endpoint: Option<String>,
+    region: String,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
 }
 
 impl PackageStore {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    /// Parses `dir:PATH` or `s3://BUCKET[/PREFIX]` (with the S3 settings); an error names
+    /// the setting at fault.
+    fn parse(raw: &str, s3: S3Raw) -> Result<Self, (&'static str, String)> {
         if let Some(path) = raw.strip_prefix("dir:") {
             if path.is_empty() {
-                return Err("dir: needs a folder, e.g. dir:./data/chart-repo/packages".into());
+                return Err((
+                    "packages",
+                    "dir: needs a folder, e.g. dir:./data/chart-repo/packages".into(),
+                ));
             }
             return Ok(Self::Dir(PathBuf::from(path)));
         }
-        if raw.starts_with("s3://") {
-            // FIXME(issue 10): S3-compatible package storage is not built yet.
-            return Err(
-                "s3:// package storage is not available in this build yet; use dir:PATH".into(),
-            );
+        let Some(rest) = raw.strip_prefix("s3://") else {
+            return Err((
+                "packages",
+                format!("{raw:?}: expected dir:PATH or s3://BUCKET/PREFIX"),
+            ));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if !is_bucket_name(bucket) {
+            return Err((
+                "packages",
+                format!(
+                    "{bucket:?} is not an S3 bucket name (3 to 63 lower-case letters, digits, dots, hyphens)"
+                ),
+            ));
         }
-        Err(format!("{raw:?}: expected dir:PATH"))
+        let prefix = prefix.trim_end_matches('/');
+        if !prefix.is_empty()
+            && !prefix.split('/').all(|part| {
+                !part.is_empty()
+                    && part != "."
+                    && part != ".."
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            })
+        {
+            return Err((
+                "packages",
+                format!("{prefix:?} is not a key prefix like charts/prod"),
+            ));
+        }
+        let region = s3.region.trim().to_owned();
+        if !is_dns_label(&region) {
+            return Err((
+                "s3_region",
+                format!("{region:?} is not a region like us-east-1"),
+            ));
+        }
+        let endpoint = s3
+            .endpoint
+            .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+        let endpoint = Url::parse(&endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .filter(|u| u.query().is_none() && u.username().is_empty())
+            .ok_or_else(|| {
+                (
+                    "s3_endpoint",
+                    format!("{endpoint:?} is not a URL like http://127.0.0.1:9000"),
+                )
+            })?;
+        let credentials = match (s3.access_key_id, s3.secret_access_key) {
+            (Some(access_key_id), Some(secret)) => Some(S3Credentials {
+                access_key_id,
+                secret_access_key: SecretString::from(secret),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err((
+                    "s3_secret_access_key",
+                    "is needed with CHART_REPO_S3_ACCESS_KEY_ID".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err((
+                    "s3_access_key_id",
+                    "is needed with CHART_REPO_S3_SECRET_ACCESS_KEY".into(),
+                ));
+            }
+        };
+        Ok(Self::S3(S3Settings {
+            endpoint,
+            bucket: bucket.to_owned(),
+            prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+            region,
+            credentials,
+        }))
     }
+}
+
+/// An S3 bucket name as every S3 service accepts it.
+fn is_bucket_name(s: &str) -> bool {
+    (3..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 /// Which registry hosts image analysis may contact.
@@ -241,6 +356,10 @@ impl Config {
             data_dir,
             store_url,
             packages,
+            s3_endpoint,
+            s3_region,
+            s3_access_key_id,
+            s3_secret_access_key,
             zone_suffix,
             registry_allow,
             registry_mirrors,
@@ -266,7 +385,15 @@ impl Config {
             None => StoreUrl::Sqlite(data_dir.join("chart-repo.db")),
         };
         let packages = match packages {
-            Some(raw) => PackageStore::parse(&raw).map_err(|r| bad("packages", r))?,
+            Some(raw) => {
+                let s3 = S3Raw {
+                    endpoint: s3_endpoint,
+                    region: s3_region,
+                    access_key_id: s3_access_key_id,
+                    secret_access_key: s3_secret_access_key,
+                };
+                PackageStore::parse(&raw, s3).map_err(|(key, r)| bad(key, r))?
+            }
             None => PackageStore::Dir(data_dir.join("packages")),
         };
         if zone_suffix.is_empty() || !zone_suffix.split('.').all(is_dns_label) {
@@ -480,8 +607,81 @@ mod tests {
     }
 
     #[test]
-    fn s3_packages_are_refused_clearly_until_built() {
-        let err = with(|r| r.packages = Some("s3://bucket/p".into())).unwrap_err();
-        assert_eq!(err.setting, "CHART_REPO_PACKAGES");
+    fn s3_packages_parse_with_their_settings_and_keep_the_secret() {
+        let c = with(|r| {
+            r.packages = Some("s3://charts/prod/olares/".into());
+            r.s3_endpoint = Some("http://127.0.0.1:9000".into());
+            r.s3_access_key_id = Some("AKID".into());
+            r.s3_secret_access_key = Some("s3cr3t".into());
+        })
+        .unwrap();
+        let PackageStore::S3(s3) = &c.packages else {
+            panic!("{:?}", c.packages)
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str()),
+            ("charts", "prod/olares/")
+        );
+        assert_eq!(s3.endpoint.as_str(), "http://127.0.0.1:9000/");
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(
+            s3.credentials
+                .as_ref()
+                .unwrap()
+                .secret_access_key
+                .expose_secret(),
+            "s3cr3t"
+        );
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        let aws = with(|r| {
+            r.packages = Some("s3://charts".into());
+            r.s3_region = "eu-west-1".into();
+        })
+        .unwrap();
+        let PackageStore::S3(aws) = &aws.packages else {
+            panic!()
+        };
+        assert_eq!(aws.endpoint.as_str(), "https://s3.eu-west-1.amazonaws.com/");
+        assert!(aws.prefix.is_empty() && aws.credentials.is_none());
+    }
+
+    #[test]
+    fn bad_s3_settings_name_their_variable() {
+        let s3 = |f: fn(&mut RawConfig)| {
+            with(|r| {
+                r.packages = Some("s3://charts/p".into());
+                f(r);
+            })
+            .unwrap_err()
+            .setting
+        };
+        assert_eq!(
+            s3(|r| r.packages = Some("s3://Bad_Bucket".into())),
+            "CHART_REPO_PACKAGES"
+        );
+        assert_eq!(
+            s3(|r| r.packages = Some("s3://charts/../x".into())),
+            "CHART_REPO_PACKAGES"
+        );
+        assert_eq!(
+            s3(|r| r.packages = Some("ftp://x".into())),
+            "CHART_REPO_PACKAGES"
+        );
+        assert_eq!(
+            s3(|r| r.s3_endpoint = Some("localhost:9000".into())),
+            "CHART_REPO_S3_ENDPOINT"
+        );
+        assert_eq!(
+            s3(|r| r.s3_region = "eu west".into()),
+            "CHART_REPO_S3_REGION"
+        );
+        assert_eq!(
+            s3(|r| r.s3_access_key_id = Some("AKID".into())),
+            "CHART_REPO_S3_SECRET_ACCESS_KEY"
+        );
+        assert_eq!(
+            s3(|r| r.s3_secret_access_key = Some("x".into())),
+            "CHART_REPO_S3_ACCESS_KEY_ID"
+        );
     }
 }

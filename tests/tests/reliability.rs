@@ -7,6 +7,11 @@
 //! - `redis_link_cut_for_ten_seconds`: a TCP proxy between chart-repo and Redis
 //!   drops every connection for 10 s; `/readyz` must go 503 meanwhile and come
 //!   back by itself, and the process must not panic.
+//! - `two_replicas_on_redis_and_s3_under_uploads_and_hydrations`: two chart-repo
+//!   processes share Redis and an S3 bucket (`s3s-fs`); sync-app requests and
+//!   uploads go to both; each replica's index must list everything either
+//!   accepted, the two must agree entry for entry, and every package must come
+//!   whole from either.
 //! - `packages_disk_full`: the packages folder is a small tmpfs; hydrations that
 //!   do not fit fail with a clear reason, nothing served is corrupt, and once
 //!   there is room again every app hydrates.
@@ -34,7 +39,7 @@ use market_model::sync::{PendingAppData, SyncAppRequest};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use test_harness::fixtures::repo_root;
-use test_harness::{RedisServer, RunningBinary, eventually};
+use test_harness::{RedisServer, RunningBinary, S3Server, eventually};
 
 const SOURCE: &str = "market.olares";
 const APPS: [&str; 6] = [
@@ -247,10 +252,11 @@ impl Load {
 }
 
 /// Sends sync-app for new users (`{prefix}-{n}`) × every app from 4 clients
-/// until `stop` is set. Returns how long it ran.
+/// until `stop` is set, client `i` to `repos[i % repos.len()]`. Returns how long
+/// it ran.
 async fn drive(
     load: Arc<Load>,
-    repo: String,
+    repos: Vec<String>,
     entries: Arc<Vec<Value>>,
     prefix: &'static str,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -258,10 +264,10 @@ async fn drive(
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let mut clients = Vec::new();
-    for _ in 0..4 {
+    for i in 0..4 {
         let (load, repo, entries, next, stop) = (
             load.clone(),
-            repo.clone(),
+            repos[i % repos.len()].clone(),
             entries.clone(),
             next.clone(),
             stop.clone(),
@@ -281,10 +287,10 @@ async fn drive(
     started.elapsed()
 }
 
-/// Starts [`drive`] in the background: the load's counters, its stop switch,
-/// and the task that ends (with the load's duration) once stopped.
+/// Starts [`drive`] in the background against `repos`: the load's counters, its
+/// stop switch, and the task that ends (with the load's duration) once stopped.
 fn start_load(
-    repo: &str,
+    repos: &[&str],
     entries: &Arc<Vec<Value>>,
     prefix: &'static str,
 ) -> (
@@ -296,7 +302,7 @@ fn start_load(
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let driver = tokio::spawn(drive(
         load.clone(),
-        repo.to_owned(),
+        repos.iter().map(|r| (*r).to_owned()).collect(),
         entries.clone(),
         prefix,
         stop.clone(),
@@ -427,7 +433,7 @@ async fn redis_restarted_under_hydration_load() {
     put_source(&client, &repo.url, &source.url).await;
 
     let entries = Arc::new(source.entries.clone());
-    let (load, stop, driver) = start_load(&repo.url, &entries, "restart");
+    let (load, stop, driver) = start_load(&[&repo.url], &entries, "restart");
     let half = load_seconds() / 2;
     tokio::time::sleep(half).await; // the load runs meanwhile: this is its duration, not a wait for an event
     let before = load.requests.load(Ordering::Relaxed);
@@ -490,7 +496,7 @@ async fn redis_link_cut_for_ten_seconds() {
     assert_eq!(ready(&client, &repo.url).await, Some(200));
 
     let entries = Arc::new(source.entries.clone());
-    let (load, stop, driver) = start_load(&repo.url, &entries, "cut");
+    let (load, stop, driver) = start_load(&[&repo.url], &entries, "cut");
     tokio::time::sleep(load_seconds() / 2).await; // load before the cut
 
     proxy.cut();
@@ -591,7 +597,7 @@ async fn packages_disk_full() {
     put_source(&client, &repo.url, &source.url).await;
 
     let entries = Arc::new(source.entries.clone());
-    let (load, stop, driver) = start_load(&repo.url, &entries, "full");
+    let (load, stop, driver) = start_load(&[&repo.url], &entries, "full");
     // Until hydrations fail for the full disk, with the reason said (bounded by
     // WITHIN). chart-repo keeps them and retries with backoff: none is dropped.
     let reason = eventually(WITHIN, "a hydration to report the full disk", || async {
@@ -639,5 +645,255 @@ async fn packages_disk_full() {
     assert!(lost.is_empty(), "lost: {lost:?}");
     let unexpected = load.server_errors.lock().unwrap().clone();
     assert!(unexpected.is_empty(), "5xx other than 503: {unexpected:?}");
+    drop(redis);
+}
+
+/// A chart-repo replica on Redis with its packages in the S3 bucket `charts`.
+fn start_replica(data: &Path, store_url: &str, s3: &S3Server) -> RunningBinary {
+    RunningBinary::start(
+        &service_binary("chart-repo"),
+        &["serve"],
+        &[
+            ("CHART_REPO_LISTEN", "127.0.0.1:0"),
+            ("CHART_REPO_DATA_DIR", data.to_str().unwrap()),
+            ("CHART_REPO_STORE_URL", store_url),
+            ("CHART_REPO_PACKAGES", "s3://charts/olares"),
+            ("CHART_REPO_S3_ENDPOINT", &s3.endpoint()),
+            (
+                "CHART_REPO_S3_ACCESS_KEY_ID",
+                test_harness::s3::ACCESS_KEY_ID,
+            ),
+            (
+                "CHART_REPO_S3_SECRET_ACCESS_KEY",
+                test_harness::s3::SECRET_ACCESS_KEY,
+            ),
+            ("CHART_REPO_REGISTRY_ALLOW", ""),
+            ("CHART_REPO_WORKERS", "2"),
+            ("CHART_REPO_HYDRATION_LEASE", "5s"),
+            ("CHART_REPO_LOG_FORMAT", "json"),
+        ],
+    )
+}
+
+/// Each demo app packaged by `chart-repo package`: (app, file name, bytes).
+fn packaged_demo_apps(out: &Path) -> Vec<(&'static str, String, Vec<u8>)> {
+    APPS.iter()
+        .map(|app| {
+            let dir = repo_root().join("examples/catalog").join(app);
+            let status = std::process::Command::new(service_binary("chart-repo"))
+                .args([
+                    "package",
+                    dir.to_str().unwrap(),
+                    "-d",
+                    out.to_str().unwrap(),
+                ])
+                .status()
+                .unwrap();
+            assert!(status.success(), "chart-repo package {app}");
+            let file = std::fs::read_dir(out)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|f| f.starts_with(&format!("{app}-")) && f.ends_with(".tgz"))
+                .unwrap();
+            let bytes = std::fs::read(out.join(&file)).unwrap();
+            (*app, file, bytes)
+        })
+        .collect()
+}
+
+/// Uploads the packaged apps for new users (`up-{n}`) to the replicas in turn until
+/// `stop`; (user, app) of each accepted upload.
+async fn upload_load(
+    repos: Vec<String>,
+    packages: Arc<Vec<(&'static str, String, Vec<u8>)>>,
+    load: Arc<Load>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> BTreeSet<(String, usize)> {
+    let client = reqwest::Client::new();
+    let mut accepted = BTreeSet::new();
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let app = n % packages.len();
+        let user = format!("up-{}", n / packages.len());
+        let (_, file, bytes) = &packages[app];
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "chart",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(file.clone()),
+            )
+            .text("source", "upload");
+        load.requests.fetch_add(1, Ordering::Relaxed);
+        let res = client
+            .post(format!(
+                "{}/chart-repo/api/v2/apps/upload",
+                repos[n % repos.len()]
+            ))
+            .header("X-Bfl-User", &user)
+            .multipart(form)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await;
+        match res {
+            Ok(res) if res.status() == 200 => {
+                accepted.insert((user, app));
+            }
+            Ok(res) => {
+                let status = res.status();
+                let body = res.text().await.unwrap_or_default();
+                load.errors.fetch_add(1, Ordering::Relaxed);
+                load.server_errors
+                    .lock()
+                    .unwrap()
+                    .push(format!("upload {status}: {body}"));
+            }
+            Err(e) => {
+                load.errors.fetch_add(1, Ordering::Relaxed);
+                load.server_errors
+                    .lock()
+                    .unwrap()
+                    .push(format!("upload: {e}"));
+            }
+        }
+        n += 1;
+    }
+    accepted
+}
+
+/// The accepted uploads absent from their user's `upload` index on `repo` (polled up
+/// to [`WITHIN`]).
+async fn uploads_missing(
+    repo: &str,
+    uploaded: &BTreeSet<(String, usize)>,
+    packages: &[(&'static str, String, Vec<u8>)],
+) -> Vec<(String, usize)> {
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        let mut missing = Vec::new();
+        for (user, app) in uploaded {
+            let listed = entries_of(repo, user, "upload").await;
+            if !listed.iter().any(|(n, _, _)| n == packages[*app].0) {
+                missing.push((user.clone(), *app));
+            }
+        }
+        if missing.is_empty() || Instant::now() >= deadline {
+            return missing;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A user's index for a source on one replica: (name, version, digest) of each entry.
+async fn entries_of(repo: &str, user: &str, source: &str) -> Vec<(String, String, String)> {
+    let text = reqwest::Client::new()
+        .get(format!("{repo}/static-index.yaml"))
+        .header("X-Market-User", user)
+        .header("X-Market-Source", source)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let index = helm_index::parse_index(&text, helm_index::ParseMode::Strict).unwrap();
+    index
+        .entries()
+        .map(|e| {
+            (
+                e.name().to_owned(),
+                e.version().to_owned(),
+                e.digest.clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_redis_and_s3_under_uploads_and_hydrations() {
+    let redis = tokio::task::spawn_blocking(RedisServer::start)
+        .await
+        .unwrap();
+    let s3 = tokio::task::spawn_blocking(S3Server::start).await.unwrap();
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let source = source().await;
+    let a = start_replica(data_a.path(), &redis.url(), &s3);
+    let b = start_replica(data_b.path(), &redis.url(), &s3);
+    let client = reqwest::Client::new();
+    // Sources live in the store: set on one replica, known to both.
+    put_source(&client, &a.url, &source.url).await;
+    let packaged = tempfile::tempdir().unwrap();
+    let packages = Arc::new(packaged_demo_apps(packaged.path()));
+
+    let entries = Arc::new(source.entries.clone());
+    let repos = [a.url.as_str(), b.url.as_str()];
+    let (load, stop, driver) = start_load(&repos, &entries, "both");
+    let uploads = tokio::spawn(upload_load(
+        repos.iter().map(|r| (*r).to_owned()).collect(),
+        packages.clone(),
+        load.clone(),
+        stop.clone(),
+    ));
+    tokio::time::sleep(load_seconds()).await; // the load's duration, not a wait for an event
+    stop.store(true, Ordering::Relaxed);
+    let held = driver.await.unwrap();
+    let uploaded = uploads.await.unwrap();
+    assert!(!uploaded.is_empty(), "no upload was accepted");
+
+    resend_failed(&load, &a.url, &entries).await;
+    // Every accepted hydration is in the index of both replicas...
+    let mut lost_items = lost(&load, &a.url).await;
+    lost_items.extend(lost(&load, &b.url).await);
+    // ...and every accepted upload too.
+    for repo in [&a.url, &b.url] {
+        lost_items.extend(uploads_missing(repo, &uploaded, &packages).await);
+    }
+    // The same index on both: every user's entries (name, version, digest) agree.
+    let mut users: BTreeSet<(String, &str)> = load
+        .accepted
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(u, _)| (u.clone(), SOURCE))
+        .collect();
+    users.extend(uploaded.iter().map(|(u, _)| (u.clone(), "upload")));
+    for (user, source_id) in &users {
+        let same = eventually(WITHIN, "both replicas to list the same entries", || async {
+            let (on_a, on_b) = (
+                entries_of(&a.url, user, source_id).await,
+                entries_of(&b.url, user, source_id).await,
+            );
+            (on_a == on_b && !on_a.is_empty()).then_some(())
+        });
+        same.await;
+    }
+    // Packages are whole from either replica, whichever rendered them.
+    let first = users.iter().next().unwrap().0.clone();
+    assert!(packages_match_their_digests(&a.url, &first).await > 0);
+    assert!(packages_match_their_digests(&b.url, &first).await > 0);
+    // Everything rendered is in the bucket, nothing in either replica's folder.
+    let rendered = s3.objects("charts", "olares/rendered");
+    let indexed: usize = load.accepted.lock().unwrap().len() + uploaded.len();
+    assert_eq!(rendered.len(), indexed, "{rendered:?}");
+    for data in [data_a.path(), data_b.path()] {
+        assert!(!data.join("packages").exists(), "{}", data.display());
+    }
+    no_panic(&a);
+    no_panic(&b);
+    let row = Row {
+        scenario: "two replicas on Redis + S3 (s3s-fs), sync-app and uploads to both",
+        held,
+        faults: format!(
+            "none: {} hydrations and {} uploads split over 2 replicas",
+            load.accepted.lock().unwrap().len(),
+            uploaded.len()
+        ),
+        requests: load.requests.load(Ordering::Relaxed),
+        errors: load.errors.load(Ordering::Relaxed),
+        lost: lost_items.len(),
+    };
+    print_row(&row);
+    assert!(lost_items.is_empty(), "lost: {lost_items:?}");
+    let unexpected = load.server_errors.lock().unwrap().clone();
+    assert!(unexpected.is_empty(), "errors: {unexpected:?}");
     drop(redis);
 }

@@ -242,9 +242,12 @@ impl Step for DatabaseUpdate {
         self.packages
             .put_rendered(&key, &rendered.package)
             .await
-            .map_err(|e| match e {
-                PackageStoreError::BadName { .. } => StepError::Permanent(e.to_string()),
-                PackageStoreError::Io(_) => StepError::Retryable(e.to_string()),
+            .map_err(|e: PackageStoreError| {
+                if e.is_retryable() {
+                    StepError::Retryable(e.to_string())
+                } else {
+                    StepError::Permanent(e.to_string())
+                }
             })?;
         let previous = self
             .store

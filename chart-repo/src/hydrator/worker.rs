@@ -271,8 +271,11 @@ impl Hydrator {
             name: h.app.clone(),
             version: h.version.clone(),
         };
-        let path = self.packages.rendered_path(&key).ok()?;
-        tokio::fs::try_exists(path).await.ok()?.then_some(record)
+        self.packages
+            .has_rendered(&key)
+            .await
+            .ok()?
+            .then_some(record)
     }
 
     async fn finish(

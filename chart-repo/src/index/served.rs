@@ -255,6 +255,30 @@ impl RepoIndexes {
         true
     }
 
+    /// Drops every chart for which `keep(repository, chart name)` is false, publishing
+    /// only the repositories that changed (a resync after the feed was trimmed).
+    pub fn retain(&self, keep: impl Fn(&RepoKey, &str) -> bool) -> usize {
+        let mut repos = self.write();
+        let mut dropped = 0;
+        for (k, repo) in repos.iter_mut() {
+            let gone: Vec<String> = repo
+                .index
+                .names()
+                .filter(|name| !keep(k, name))
+                .map(str::to_owned)
+                .collect();
+            if gone.is_empty() {
+                continue;
+            }
+            for name in &gone {
+                repo.index.remove_chart(name);
+            }
+            dropped += gone.len();
+            repo.publish(k);
+        }
+        dropped
+    }
+
     /// The package served as `charts/{file}`.
     pub fn package(&self, user: &str, source: &str, file: &str) -> Option<Arc<ServedPackage>> {
         self.read()

@@ -243,6 +243,9 @@ pub trait ChangeStore: Send + Sync {
     async fn append_state_change(&self, draft: &StateChangeDraft) -> Result<i64, StoreError>;
     /// Up to `limit` (clamped to 1..=1000) changes with `id > after_id`.
     async fn state_changes(&self, after_id: i64, limit: u32) -> Result<ChangesPage, StoreError>;
+    /// The last id ever assigned (0 when none was): a cursor that sees only what comes
+    /// after now.
+    async fn latest_change_id(&self) -> Result<i64, StoreError>;
     /// Drops all but the newest `keep_last` changes; how many were dropped.
     async fn trim_state_changes(&self, keep_last: usize) -> Result<u64, StoreError>;
 }

@@ -131,6 +131,11 @@ pub async fn pages_with_limit(store: Arc<dyn RepoStore>) {
 
 pub async fn retention_makes_old_cursors_gone(store: Arc<dyn RepoStore>) {
     assert_eq!(
+        store.latest_change_id().await.unwrap(),
+        0,
+        "none assigned yet"
+    );
+    assert_eq!(
         store.trim_state_changes(3).await.unwrap(),
         0,
         "nothing to trim"
@@ -138,6 +143,7 @@ pub async fn retention_makes_old_cursors_gone(store: Arc<dyn RepoStore>) {
     for n in 1..=10 {
         store.append_state_change(&image_updated(n)).await.unwrap();
     }
+    assert_eq!(store.latest_change_id().await.unwrap(), 10);
     assert_eq!(store.trim_state_changes(4).await.unwrap(), 6);
     let gone = StateChangesGone {
         oldest_id: 7,
@@ -158,6 +164,11 @@ pub async fn retention_makes_old_cursors_gone(store: Arc<dyn RepoStore>) {
         11
     );
     assert_eq!(store.trim_state_changes(0).await.unwrap(), 5);
+    assert_eq!(
+        store.latest_change_id().await.unwrap(),
+        11,
+        "the latest id outlives trimming"
+    );
     let gone = StateChangesGone {
         oldest_id: 12,
         latest_id: 11,

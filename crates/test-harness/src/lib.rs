@@ -17,6 +17,7 @@ pub mod postgres;
 pub mod process;
 pub mod redis;
 pub mod registry;
+pub mod s3;
 pub mod source_contract;
 pub mod upload;
 
@@ -26,3 +27,4 @@ pub use helm::{HelmPeer, StaticServer};
 pub use postgres::PostgresServer;
 pub use redis::RedisServer;
 pub use registry::{AccessLine, RegistryServer};
+pub use s3::S3Server;

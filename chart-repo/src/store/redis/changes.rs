@@ -73,6 +73,15 @@ impl ChangeStore for RedisStore {
         }))
     }
 
+    async fn latest_change_id(&self) -> Result<i64, StoreError> {
+        let latest: Option<i64> = redis::cmd("GET")
+            .arg(&self.keys.change_seq)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(latest.unwrap_or(0))
+    }
+
     async fn trim_state_changes(&self, keep_last: usize) -> Result<u64, StoreError> {
         TRIM_CHANGES
             .key(&self.keys.changes)

@@ -76,6 +76,15 @@ impl ChangeStore for SqliteStore {
         }))
     }
 
+    async fn latest_change_id(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'state_changes'), 0)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)
+    }
+
     async fn trim_state_changes(&self, keep_last: usize) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         // The highest id to drop: the newest `keep_last` stay.

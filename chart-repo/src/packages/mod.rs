@@ -1,10 +1,16 @@
 //! Where chart packages live (`CHART_REPO_PACKAGES`): source packages by content
 //! (`sources/{sha256}.tgz`, so a republished chart with the same version is a new file)
-//! and each user's rendered packages (`rendered/{user}/{source}/{name}-{version}.tgz`).
+//! and each user's rendered packages (`rendered/{user}/{source}/{name}-{version}.tgz`),
+//! in a local folder (`dir:PATH`) or an S3-compatible bucket (`s3://bucket/prefix`, which
+//! several replicas share; [`s3`]).
 //!
-//! Writes go to a temporary file in the same folder and are renamed into place, so a
-//! reader never sees half a package and a crash leaves at most a stray `.tmp` file.
+//! In a folder, writes go to a temporary file in the same folder and are renamed into
+//! place, so a reader never sees half a package and a crash leaves at most a stray `.tmp`
+//! file; an S3 object is replaced whole by its service. Uploads in progress are always
+//! streamed to a local folder (`uploads/`, under the data folder for S3).
 //! Never: reading what is inside a package (the capped reader does).
+
+pub mod s3;
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -14,6 +20,8 @@ use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::package_cache::PackageCache;
+use s3::S3Bucket;
+pub use s3::{S3Credentials, S3Error, S3Settings};
 
 /// How many bytes of rendered packages are kept in memory for serving.
 const SERVED_CACHE_BYTES: usize = 64 << 20;
@@ -25,6 +33,22 @@ pub enum PackageStoreError {
     BadName { what: &'static str, value: String },
     #[error("package storage: {0}")]
     Io(#[from] std::io::Error),
+    #[error("package storage: {0}")]
+    S3(#[from] S3Error),
+    #[error("package storage: {0}")]
+    Settings(String),
+}
+
+impl PackageStoreError {
+    /// Whether the same operation may succeed later (a full disk, an unreachable bucket),
+    /// as opposed to a name that can never be stored.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::BadName { .. } | Self::Settings(_) => false,
+            Self::Io(_) => true,
+            Self::S3(e) => e.is_retryable(),
+        }
+    }
 }
 
 /// Which rendered package: one user's app in one source.
@@ -50,13 +74,32 @@ impl RenderedKey {
         component("version", &self.version)?;
         component("file", &self.file_name())
     }
+
+    /// `rendered/{user}/{source}/{file}`.
+    fn object_name(&self) -> Result<String, PackageStoreError> {
+        self.check()?;
+        Ok(format!(
+            "rendered/{}/{}/{}",
+            self.user,
+            self.source,
+            self.file_name()
+        ))
+    }
 }
 
-/// A folder of packages, and the rendered ones recently served kept in memory.
+/// Where the packages are.
+#[derive(Clone, Debug)]
+enum Backend {
+    /// Shared, not owned: handlers clone the state (and so this store) per request.
+    Dir(Arc<Path>),
+    S3(Arc<S3Bucket>),
+}
+
+/// The stored packages, and the rendered ones recently served kept in memory.
 #[derive(Clone, Debug)]
 pub struct PackageStore {
-    /// Shared, not owned: handlers clone the state (and so this store) per request.
-    root: Arc<Path>,
+    backend: Backend,
+    uploads: Arc<Path>,
     served: Arc<PackageCache>,
 }
 
@@ -67,7 +110,21 @@ impl PackageStore {
             tokio::fs::create_dir_all(root.join(sub)).await?;
         }
         Ok(Self {
-            root: Arc::from(root),
+            backend: Backend::Dir(Arc::from(root)),
+            uploads: Arc::from(root.join("uploads")),
+            served: Arc::new(PackageCache::new(SERVED_CACHE_BYTES)),
+        })
+    }
+
+    /// Opens the bucket (creating it when it does not exist); uploads in progress go to
+    /// `uploads` on local disk.
+    pub async fn open_s3(settings: S3Settings, uploads: &Path) -> Result<Self, PackageStoreError> {
+        tokio::fs::create_dir_all(uploads).await?;
+        let bucket = S3Bucket::new(settings).map_err(PackageStoreError::Settings)?;
+        bucket.ensure_bucket().await?;
+        Ok(Self {
+            backend: Backend::S3(Arc::new(bucket)),
+            uploads: Arc::from(uploads),
             served: Arc::new(PackageCache::new(SERVED_CACHE_BYTES)),
         })
     }
@@ -75,17 +132,17 @@ impl PackageStore {
     /// Stores a source package under its SHA-256 (lower-case hex), which it returns.
     pub async fn put_source(&self, bytes: &[u8]) -> Result<String, PackageStoreError> {
         let digest = hex::encode(Sha256::digest(bytes));
-        let path = self.source_path(&digest)?;
-        if tokio::fs::try_exists(&path).await? {
+        let name = source_name(&digest)?;
+        if self.exists(&name).await? {
             return Ok(digest);
         }
-        write_atomically(&path, bytes).await?;
+        self.put(&name, bytes).await?;
         Ok(digest)
     }
 
     /// The source package with this SHA-256, if stored.
     pub async fn source(&self, digest: &str) -> Result<Option<Vec<u8>>, PackageStoreError> {
-        read_optional(&self.source_path(digest)?).await
+        Ok(self.get(&source_name(digest)?).await?.map(Vec::from))
     }
 
     /// Stores a user's rendered package, replacing any with the same key.
@@ -94,17 +151,14 @@ impl PackageStore {
         key: &RenderedKey,
         bytes: &[u8],
     ) -> Result<(), PackageStoreError> {
-        let path = self.rendered_path(key)?;
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
-        let written = write_atomically(&path, bytes).await;
+        let name = key.object_name()?;
+        let written = self.put(&name, bytes).await;
         self.served.forget(key);
         written
     }
 
     /// A user's rendered package for serving, whose SHA-256 the index says is `digest`:
-    /// from memory when it was read before with that digest, else from disk (and kept
+    /// from memory when it was read before with that digest, else from storage (and kept
     /// when its bytes have that digest).
     pub async fn rendered_to_serve(
         &self,
@@ -114,10 +168,9 @@ impl PackageStore {
         if let Some(bytes) = self.served.get(key, digest) {
             return Ok(Some(bytes));
         }
-        let Some(bytes) = self.rendered(key).await? else {
+        let Some(bytes) = self.get(&key.object_name()?).await? else {
             return Ok(None);
         };
-        let bytes = Bytes::from(bytes);
         if hex::encode(Sha256::digest(&bytes)) == digest {
             self.served
                 .insert(key.clone(), digest.to_owned(), bytes.clone());
@@ -127,47 +180,77 @@ impl PackageStore {
 
     /// A user's rendered package, if stored.
     pub async fn rendered(&self, key: &RenderedKey) -> Result<Option<Vec<u8>>, PackageStoreError> {
-        read_optional(&self.rendered_path(key)?).await
+        Ok(self.get(&key.object_name()?).await?.map(Vec::from))
     }
 
-    /// The path of a user's rendered package (for streaming it from disk).
-    pub fn rendered_path(&self, key: &RenderedKey) -> Result<PathBuf, PackageStoreError> {
-        key.check()?;
-        Ok(self
-            .root
-            .join("rendered")
-            .join(&key.user)
-            .join(&key.source)
-            .join(key.file_name()))
+    /// Whether a user's rendered package is stored.
+    pub async fn has_rendered(&self, key: &RenderedKey) -> Result<bool, PackageStoreError> {
+        self.exists(&key.object_name()?).await
     }
 
     /// Removes a user's rendered package; a missing one is not an error.
     pub async fn remove_rendered(&self, key: &RenderedKey) -> Result<(), PackageStoreError> {
         self.served.forget(key);
-        match tokio::fs::remove_file(self.rendered_path(key)?).await {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
+        let name = key.object_name()?;
+        match &self.backend {
+            Backend::Dir(root) => match tokio::fs::remove_file(root.join(&name)).await {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+            Backend::S3(bucket) => Ok(bucket.delete(&name).await?),
         }
     }
 
-    /// A folder for uploads in progress (streamed to disk before they are read).
+    /// A local folder for uploads in progress (streamed to disk before they are read).
     pub fn uploads_dir(&self) -> PathBuf {
-        self.root.join("uploads")
+        self.uploads.to_path_buf()
     }
 
-    fn source_path(&self, digest: &str) -> Result<PathBuf, PackageStoreError> {
-        if digest.len() != 64
-            || !digest
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            return Err(PackageStoreError::BadName {
-                what: "digest",
-                value: digest.to_owned(),
-            });
+    async fn exists(&self, name: &str) -> Result<bool, PackageStoreError> {
+        match &self.backend {
+            Backend::Dir(root) => Ok(tokio::fs::try_exists(root.join(name)).await?),
+            Backend::S3(bucket) => Ok(bucket.exists(name).await?),
         }
-        Ok(self.root.join("sources").join(format!("{digest}.tgz")))
     }
+
+    async fn get(&self, name: &str) -> Result<Option<Bytes>, PackageStoreError> {
+        match &self.backend {
+            Backend::Dir(root) => match tokio::fs::read(root.join(name)).await {
+                Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+            Backend::S3(bucket) => Ok(bucket.get(name).await?),
+        }
+    }
+
+    async fn put(&self, name: &str, bytes: &[u8]) -> Result<(), PackageStoreError> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let path = root.join(name);
+                if let Some(dir) = path.parent() {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                write_atomically(&path, bytes).await
+            }
+            Backend::S3(bucket) => Ok(bucket.put(name, Bytes::copy_from_slice(bytes)).await?),
+        }
+    }
+}
+
+/// `sources/{digest}.tgz`, for a lower-case hex SHA-256.
+fn source_name(digest: &str) -> Result<String, PackageStoreError> {
+    if digest.len() != 64
+        || !digest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(PackageStoreError::BadName {
+            what: "digest",
+            value: digest.to_owned(),
+        });
+    }
+    Ok(format!("sources/{digest}.tgz"))
 }
 
 /// A name used as one path component: no separators, no dot-only names, printable ASCII.
@@ -200,14 +283,6 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PackageStoreE
     Ok(())
 }
 
-async fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, PackageStoreError> {
-    match tokio::fs::read(path).await {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,7 +306,7 @@ mod tests {
         let served = store.rendered_to_serve(&alice, &digest(b"v1")).await;
         assert_eq!(served.unwrap().unwrap(), &b"v1"[..]);
         // Kept in memory: the file is not read again.
-        std::fs::remove_file(store.rendered_path(&alice).unwrap()).unwrap();
+        std::fs::remove_file(dir.path().join(alice.object_name().unwrap())).unwrap();
         let served = store.rendered_to_serve(&alice, &digest(b"v1")).await;
         assert_eq!(served.unwrap().unwrap(), &b"v1"[..]);
         // A new render replaces the copy in memory.
