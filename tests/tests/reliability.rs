@@ -12,6 +12,10 @@
 //!   uploads go to both; each replica's index must list everything either
 //!   accepted, the two must agree entry for entry, and every package must come
 //!   whole from either.
+//! - `chart_repo_killed_under_hydration_load`: chart-repo is killed (SIGKILL)
+//!   mid-load and started again on the same Redis and folder; every accepted
+//!   hydration completes, and each is committed exactly once (one
+//!   `app_upload_completed` per user and app in the feed).
 //! - `packages_disk_full`: the packages folder is a small tmpfs; hydrations that
 //!   do not fit fail with a clear reason, nothing served is corrupt, and once
 //!   there is room again every app hydrates.
@@ -895,5 +899,108 @@ async fn two_replicas_on_redis_and_s3_under_uploads_and_hydrations() {
     assert!(lost_items.is_empty(), "lost: {lost_items:?}");
     let unexpected = load.server_errors.lock().unwrap().clone();
     assert!(unexpected.is_empty(), "errors: {unexpected:?}");
+    drop(redis);
+}
+
+/// How many `app_upload_completed` changes the feed holds for each (user, app).
+async fn completions(repo: &str) -> std::collections::BTreeMap<(String, String), usize> {
+    let client = reqwest::Client::new();
+    let mut counts = std::collections::BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let page: Value = client
+            .get(format!(
+                "{repo}/chart-repo/api/v2/state-changes?after_id={after}&limit=1000"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let changes = page["data"]["state_changes"].as_array().unwrap().clone();
+        let Some(last) = changes.last() else {
+            return counts;
+        };
+        after = last["id"].as_i64().unwrap();
+        for change in &changes {
+            if change["type"] == "app_upload_completed" {
+                let data = &change["app_data"];
+                let key = (
+                    data["user_id"].as_str().unwrap().to_owned(),
+                    data["app_name"].as_str().unwrap().to_owned(),
+                );
+                *counts.entry(key).or_default() += 1;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chart_repo_killed_under_hydration_load() {
+    let redis = tokio::task::spawn_blocking(RedisServer::start)
+        .await
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let packages = data.path().join("packages");
+    let source = source().await;
+    let mut repo = start_repo(data.path(), &redis.url(), &packages);
+    let client = reqwest::Client::new();
+    put_source(&client, &repo.url, &source.url).await;
+
+    let entries = Arc::new(source.entries.clone());
+    let (load, stop, driver) = start_load(&[&repo.url], &entries, "kill");
+    // Until hydrations are in flight, then kill -9 mid-load.
+    eventually(WITHIN, "a hydration to complete under load", || async {
+        (!load.accepted.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(load_seconds() / 2).await; // more load, so some hydrations run at the kill
+    let status = repo.stop_with(nix::sys::signal::Signal::SIGKILL, Duration::from_secs(10));
+    assert!(status.is_some(), "chart-repo did not die");
+    // The load meets a dead service for a moment (each request fails), then stops.
+    let before_restart = load.requests.load(Ordering::Relaxed);
+    eventually(
+        WITHIN,
+        "requests to fail against the dead service",
+        || async { (load.requests.load(Ordering::Relaxed) > before_restart + 4).then_some(()) },
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    let held = driver.await.unwrap();
+
+    // Started again on the same store and folder (a new port): jobs leased by the
+    // killed process return to the queue when their lease (5 s) expires.
+    let repo = start_repo(data.path(), &redis.url(), &packages);
+    resend_failed(&load, &repo.url, &entries).await;
+    let lost = lost(&load, &repo.url).await;
+    // Nothing doubled: each accepted (user, app) was committed exactly once.
+    let counts = completions(&repo.url).await;
+    let doubled: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    let accepted = load.accepted.lock().unwrap().clone();
+    for (user, app) in &accepted {
+        let n = counts.get(&(user.clone(), APPS[*app].to_owned()));
+        assert_eq!(n, Some(&1), "{user}/{}: committed {n:?} times", APPS[*app]);
+    }
+    let first = accepted.iter().next().unwrap().0.clone();
+    assert!(packages_match_their_digests(&repo.url, &first).await > 0);
+    no_panic(&repo);
+    let row = Row {
+        scenario: "chart-repo killed (SIGKILL) under hydration load, restarted",
+        held,
+        faults: format!(
+            "1 kill -9 mid-load; {} commits checked, {} doubled",
+            counts.len(),
+            doubled.len()
+        ),
+        requests: load.requests.load(Ordering::Relaxed),
+        errors: load.errors.load(Ordering::Relaxed),
+        lost: lost.len(),
+    };
+    print_row(&row);
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    assert!(doubled.is_empty(), "doubled: {doubled:?}");
+    let unexpected = load.server_errors.lock().unwrap().clone();
+    assert!(unexpected.is_empty(), "5xx other than 503: {unexpected:?}");
     drop(redis);
 }
