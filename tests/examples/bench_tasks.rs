@@ -56,6 +56,7 @@ async fn main() {
         poll_interval: Duration::from_secs(5),
         lease: Duration::from_secs(30),
         chart_repo_workers: 2,
+        ..SystemConfig::default()
     };
     let started = Instant::now();
     let system = System::start(config).await;

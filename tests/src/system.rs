@@ -46,7 +46,18 @@ pub struct SystemConfig {
     pub lease: Duration,
     /// `CHART_REPO_WORKERS`.
     pub chart_repo_workers: usize,
+    /// `MARKET_SYNC_INTERVAL`: how often market syncs the catalog besides at start and
+    /// on a source change ([`System::sync_catalog`]).
+    pub sync_interval: Duration,
+    /// A registry on loopback (`127.0.0.1:PORT`) that every public registry the fixtures
+    /// name ([`MIRRORED_REGISTRIES`]) is mirrored to, and the only host chart-repo may
+    /// contact. `None`: no host is allowed, so no image is analysed.
+    pub image_registry: Option<String>,
 }
+
+/// The registries the fixture charts' images name (`docker.io` also for names without a
+/// host), each mirrored to [`SystemConfig::image_registry`].
+pub const MIRRORED_REGISTRIES: [&str; 2] = ["docker.io", "ghcr.io"];
 
 impl Default for SystemConfig {
     fn default() -> Self {
@@ -59,6 +70,8 @@ impl Default for SystemConfig {
             poll_interval: Duration::from_millis(500),
             lease: Duration::from_secs(3),
             chart_repo_workers: 2,
+            sync_interval: Duration::from_secs(1),
+            image_registry: None,
         }
     }
 }
@@ -87,7 +100,8 @@ pub fn token_of(user: &str) -> String {
     format!("token-of-{user}")
 }
 
-/// Copies a folder tree.
+/// Copies a folder tree; the copies are writable (the shared fixtures are read-only), so
+/// a test can edit them.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create folder");
     for entry in std::fs::read_dir(from).expect("read folder").flatten() {
@@ -95,7 +109,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             copy_dir(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), target).expect("copy file");
+            std::fs::copy(entry.path(), &target).expect("copy file");
+            let mut permissions = std::fs::metadata(&target).expect("stat copy").permissions();
+            #[allow(clippy::permissions_set_readonly_false)] // our own scratch copy
+            permissions.set_readonly(false);
+            std::fs::set_permissions(&target, permissions).expect("make the copy writable");
         }
     }
 }
@@ -183,8 +201,18 @@ impl System {
             ("CHART_REPO_LISTEN", "127.0.0.1:0".to_owned()),
             ("CHART_REPO_DATA_DIR", repo_dir.display().to_string()),
             ("CHART_REPO_WORKERS", workers),
-            ("CHART_REPO_REGISTRY_ALLOW", String::new()),
         ];
+        match &config.image_registry {
+            Some(host) => {
+                let mirrors: Vec<String> = MIRRORED_REGISTRIES
+                    .iter()
+                    .map(|from| format!("{from}={host}"))
+                    .collect();
+                repo_env.push(("CHART_REPO_REGISTRY_ALLOW", host.clone()));
+                repo_env.push(("CHART_REPO_REGISTRY_MIRRORS", mirrors.join(",")));
+            }
+            None => repo_env.push(("CHART_REPO_REGISTRY_ALLOW", String::new())),
+        }
         if let Some(redis) = &redis {
             repo_env.push(("CHART_REPO_STORE_URL", redis.url()));
         }
@@ -220,7 +248,7 @@ impl System {
             ("MARKET_USERS", config.users.join(",")),
             ("MARKET_TASK_WORKERS", config.task_workers.to_string()),
             ("MARKET_HYDRATION_CONCURRENCY", "4".into()),
-            ("MARKET_SYNC_INTERVAL", "1s".into()),
+            ("MARKET_SYNC_INTERVAL", ms(config.sync_interval)),
             ("MARKET_APP_SERVICE_TIMEOUT", "10s".into()),
             ("MARKET_APP_STATE_POLL_INTERVAL", ms(config.poll_interval)),
             ("MARKET_TASK_SYNC_WAIT", "30s".into()),
@@ -285,6 +313,27 @@ impl System {
     pub fn reload_source(&self) {
         let pid = nix::unistd::Pid::from_raw(self.source.pid() as i32);
         nix::sys::signal::kill(pid, Signal::SIGHUP).expect("SIGHUP the source server");
+    }
+
+    /// Makes market sync the catalog now, once: the active remote source posted back
+    /// unchanged through `POST /settings/market-source` as `user` (a source change).
+    pub async fn sync_catalog(&self, user: &str) {
+        let sources = self.get("/settings/market-source", user).await;
+        assert_eq!(sources.status, 200, "{}", sources.body);
+        let source = sources.body["data"]["sources"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["id"] == SOURCE))
+            .unwrap_or_else(|| panic!("no {SOURCE} in {}", sources.body))
+            .clone();
+        let posted = self
+            .call(
+                reqwest::Method::POST,
+                "/settings/market-source",
+                user,
+                Some(source),
+            )
+            .await;
+        assert_eq!(posted.status, 200, "{}", posted.body);
     }
 
     /// A request to market's API as `user` with its token and a fresh `x-request-id`.

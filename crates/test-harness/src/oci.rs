@@ -81,6 +81,17 @@ pub(crate) fn layer_tar(text: &str) -> Vec<u8> {
 /// Writes an OCI image layout at `dir` (tag `latest`) with one image per platform; the
 /// layer of each holds `name` and the platform, so every platform has distinct blobs.
 pub fn write_layout(dir: &Path, name: &str, platforms: &[Platform]) -> BuiltImage {
+    write_layout_padded(dir, name, platforms, 0)
+}
+
+/// [`write_layout`] with `padding` more bytes in each layer's file (so layers of different
+/// images can differ in size: a tar layer grows by 512-byte blocks).
+pub fn write_layout_padded(
+    dir: &Path,
+    name: &str,
+    platforms: &[Platform],
+    padding: usize,
+) -> BuiltImage {
     assert!(!platforms.is_empty(), "an image needs a platform");
     std::fs::create_dir_all(dir.join("blobs/sha256")).expect("create layout");
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
@@ -98,7 +109,7 @@ pub fn write_layout(dir: &Path, name: &str, platforms: &[Platform]) -> BuiltImag
                 .map(|v| format!("/{v}"))
                 .unwrap_or_default()
         );
-        let layer = layer_tar(&format!("{label}\n"));
+        let layer = layer_tar(&format!("{label}\n{}", ".".repeat(padding)));
         let (layer_digest, layer_size) = blob(dir, &layer);
         let mut config = json!({
             "created": created,

@@ -1,14 +1,16 @@
-//! Many small single-arch images, fast: pushed over the registry's HTTP API directly
-//! (blob upload POST + PUT, manifest PUT) instead of one `skopeo copy` per image, for
-//! benches that need hundreds. Every image shares one layer and differs by its config,
-//! so each has its own manifest and config digests.
+//! Many small images, fast: pushed over the registry's HTTP API directly (blob upload
+//! POST + PUT, manifest PUT) instead of one `skopeo copy` per image, for benches and
+//! end-to-end tests that need dozens or hundreds. [`RegistryServer::upload_single_arch`]
+//! images share one layer and differ by their config, so each has its own manifest and
+//! config digests; [`RegistryServer::upload_synthetic`] uploads what
+//! [`push_synthetic`](RegistryServer::push_synthetic) pushes, any number of platforms.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::oci::{hex_digest, layer_tar};
+use crate::oci::{BuiltImage, Platform, hex_digest, layer_tar, write_layout_padded};
 use crate::registry::RegistryServer;
 
 /// What one generated image is made of.
@@ -73,6 +75,66 @@ impl RegistryServer {
             layer_digest,
             layer_size: layer.len() as u64,
         }
+    }
+
+    /// [`push_synthetic`](RegistryServer::push_synthetic) without `skopeo`: the same
+    /// image layout (one layer and config per platform, an index when there are several;
+    /// `padding` bytes added to each layer's file, see [`write_layout_padded`]), uploaded
+    /// blob by blob, each platform's manifest by digest, then the top object as
+    /// `repository:tag`. The digests are those of the layout. Anonymous registries only.
+    pub fn upload_synthetic(
+        &self,
+        repository: &str,
+        tag: &str,
+        platforms: &[&str],
+        padding: usize,
+    ) -> BuiltImage {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platforms: Vec<Platform> = platforms.iter().map(|p| Platform::parse(p)).collect();
+        let name = format!("{repository}:{tag}");
+        let built = write_layout_padded(dir.path(), &name, &platforms, padding);
+        let read = |digest: &str| {
+            let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+            std::fs::read(dir.path().join("blobs/sha256").join(hex)).expect("read layout blob")
+        };
+        const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+        const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+        for (_, manifest_digest, ..) in &built.platforms {
+            let manifest = read(manifest_digest);
+            let doc: Value = serde_json::from_slice(&manifest).expect("manifest JSON");
+            let blobs = doc["layers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain([&doc["config"]]);
+            for blob in blobs {
+                let digest = blob["digest"].as_str().expect("blob digest");
+                self.upload_blob(repository, &read(digest), digest);
+            }
+            let reply = self.http(
+                "PUT",
+                &format!("/v2/{repository}/manifests/{manifest_digest}"),
+                Some(MANIFEST),
+                &manifest,
+            );
+            assert_eq!(
+                reply.status, 201,
+                "manifest PUT for {repository}@{manifest_digest}"
+            );
+        }
+        let media = if built.platforms.len() == 1 {
+            MANIFEST
+        } else {
+            INDEX
+        };
+        let reply = self.http(
+            "PUT",
+            &format!("/v2/{repository}/manifests/{tag}"),
+            Some(media),
+            &read(&built.digest),
+        );
+        assert_eq!(reply.status, 201, "{media} PUT for {repository}:{tag}");
+        built
     }
 
     fn upload_blob(&self, repository: &str, bytes: &[u8], digest: &str) {

@@ -122,3 +122,40 @@ fn synthetic_images_push_to_the_registry_with_their_digests() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(body.len() as u64, *size);
 }
+
+#[test]
+fn uploaded_synthetic_images_equal_pushed_ones() {
+    let (pushed_to, uploaded_to) = (RegistryServer::start(), RegistryServer::start());
+    let accept =
+        "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json";
+    for platforms in [&["linux/amd64"][..], &["linux/amd64", "linux/arm64/v8"]] {
+        let pushed = pushed_to.push_synthetic("team/app", "1", platforms);
+        let uploaded = uploaded_to.upload_synthetic("team/app", "1", platforms, 0);
+        assert_eq!(uploaded.digest, pushed.digest, "{platforms:?}");
+        assert_eq!(uploaded.platforms, pushed.platforms);
+        let (head, _) = http_get(uploaded_to.port(), "/v2/team/app/manifests/1", accept);
+        let head = head.to_lowercase();
+        assert!(
+            head.contains(&format!("docker-content-digest: {}", uploaded.digest)),
+            "{head}"
+        );
+        for (_, manifest, layer, _, _) in &uploaded.platforms {
+            let (head, _) = http_get(
+                uploaded_to.port(),
+                &format!("/v2/team/app/manifests/{manifest}"),
+                accept,
+            );
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            let (head, _) = http_get(
+                uploaded_to.port(),
+                &format!("/v2/team/app/blobs/{layer}"),
+                "*/*",
+            );
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        }
+    }
+    // Padding grows the layers by whole tar blocks.
+    let padded = uploaded_to.upload_synthetic("team/padded", "1", &["linux/amd64"], 1000);
+    let plain = uploaded_to.upload_synthetic("team/plain", "1", &["linux/amd64"], 0);
+    assert_eq!(padded.platforms[0].3, plain.platforms[0].3 + 1024);
+}
