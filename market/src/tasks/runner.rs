@@ -6,6 +6,8 @@
 //! over after the lease ends (by this process after a restart, or another
 //! replica). Workers wake on `Signals::tasks` and poll every [`POLL`].
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -36,14 +38,39 @@ pub fn backoff(first: Duration, attempt: u32) -> Duration {
 /// abandoned at shutdown; its lease ends and the task is taken over.
 pub async fn run(state: AppState, token: CancellationToken) {
     let instance = format!("{:08x}", fastrand::u32(..));
+    let unrecorded = Unrecorded::default();
     let workers = (0..state.config.task_workers).map(|n| {
         let owner = format!("{instance}-{n}");
-        worker(state.clone(), token.clone(), owner)
+        worker(state.clone(), token.clone(), owner, unrecorded.clone())
     });
     join_all(workers).await;
 }
 
-async fn worker(state: AppState, token: CancellationToken, owner: String) {
+/// Tasks app-service accepted whose acceptance could not be recorded (the store
+/// did not answer), by id, with the `opID`: when this process leases one of them
+/// again it records the acceptance instead of calling app-service a second time.
+/// (A process that dies meanwhile forgets them; its successor's retry is refused by
+/// app-service and follows the earlier attempt, see [`already_under_way`].)
+#[derive(Clone, Default)]
+struct Unrecorded(Arc<Mutex<HashMap<i64, String>>>);
+
+impl Unrecorded {
+    fn insert(&self, id: i64, op_id: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, op_id);
+    }
+
+    fn take(&self, id: i64) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&id)
+    }
+}
+
+async fn worker(state: AppState, token: CancellationToken, owner: String, unrecorded: Unrecorded) {
     loop {
         let woken = state.signals.tasks.notified();
         tokio::pin!(woken);
@@ -54,7 +81,7 @@ async fn worker(state: AppState, token: CancellationToken, owner: String) {
             Ok(Some(leased)) => {
                 tokio::select! {
                     () = token.cancelled() => return,
-                    () = run_one(&state, &owner, leased) => {}
+                    () = run_one(&state, &owner, leased, &unrecorded) => {}
                 }
                 continue;
             }
@@ -75,9 +102,27 @@ fn chrono_duration(d: Duration) -> chrono::Duration {
 
 /// One attempt of one task.
 #[tracing::instrument(skip_all, fields(task.id = leased.task.id, task.kind = leased.task.kind.as_str()))]
-async fn run_one(state: &AppState, owner: &str, leased: LeasedTask) {
+async fn run_one(state: &AppState, owner: &str, leased: LeasedTask, unrecorded: &Unrecorded) {
     let task = &leased.task;
     super::publish(state, task).await;
+    if let Some(op_id) = unrecorded.take(task.id) {
+        // Accepted by an earlier attempt of this process: record it, call nothing.
+        match state
+            .store
+            .accept_task(task.id, owner, &op_id, Utc::now())
+            .await
+        {
+            Ok(_) => tracing::info!(op_id, "recorded an earlier attempt's acceptance"),
+            Err(e) => {
+                tracing::warn!(error = %e, "recording the acceptance failed");
+                unrecorded.insert(task.id, op_id);
+            }
+        }
+        if let Ok(Some(task)) = state.store.task(task.id).await {
+            super::publish(state, &task).await;
+        }
+        return;
+    }
     let op = operation(state, &leased);
     let headers = OpHeaders {
         token: leased.token.clone(),
@@ -98,7 +143,10 @@ async fn run_one(state: &AppState, owner: &str, leased: LeasedTask) {
             match state.store.accept_task(task.id, owner, &op_id, now).await {
                 Ok(true) => tracing::info!(op_id, "app-service accepted the task"),
                 Ok(false) => tracing::debug!("task ended before its acceptance was recorded"),
-                Err(e) => tracing::warn!(error = %e, "recording the acceptance failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "recording the acceptance failed; kept until the task is leased again");
+                    unrecorded.insert(task.id, op_id);
+                }
             }
             None
         }
@@ -124,6 +172,7 @@ async fn run_one(state: &AppState, owner: &str, leased: LeasedTask) {
             tracing::info!(error = %e, "an earlier attempt reached app-service; following it");
             if let Err(e) = state.store.accept_task(task.id, owner, "", now).await {
                 tracing::warn!(error = %e, "recording the acceptance failed");
+                unrecorded.insert(task.id, String::new());
             }
             None
         }

@@ -176,7 +176,14 @@ async fn assert_unavailable(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restart_answers_503_meanwhile_and_work_resumes_by_itself() {
     let started = Instant::now();
-    let mut system = System::start(slow(Profile::Production)).await;
+    // A lease of 2 s (the kill test's, for a quick takeover) can run out on a busy
+    // machine just after PostgreSQL is back; the worker then abandons a call
+    // app-service may already have, and the retry is a second (refused) call.
+    let config = SystemConfig {
+        lease: Duration::from_secs(6),
+        ..slow(Profile::Production)
+    };
+    let mut system = System::start(config).await;
     let pid = system.market().pid();
     let ids = installs_running_uninstalls_pending(&system).await;
 
