@@ -35,6 +35,7 @@ bench:
 	@scripts/bench-registry.sh
 	@scripts/bench-repo.sh
 	@scripts/bench-tasks.sh
+	@scripts/bench-market.sh
 
 ## The reliability suite with a longer load around each fault (make test runs it
 ## with a few seconds each); prints a table of load, faults, errors, lost items.

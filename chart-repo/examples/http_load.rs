@@ -1,11 +1,13 @@
-//! Helper of `scripts/bench-repo.sh`: a small closed-loop HTTP/1.1 load generator for
-//! loopback servers, the same for chart-repo and nginx. CONNECTIONS keep-alive
-//! connections each send one GET, read the whole answer (`Content-Length` framing;
+//! Helper of `scripts/bench-repo.sh` and `scripts/bench-market.sh`: a small closed-loop
+//! HTTP/1.1 load generator for loopback servers, the same for our services and nginx.
+//! CONNECTIONS keep-alive connections each send one request (a GET, or with `--post FILE`
+//! a POST of that file's bytes), read the whole answer (`Content-Length` framing;
 //! chunked answers are refused), and send the next, for a warm-up and then SECONDS.
 //! Only answers with the expected status count; anything else stops the run.
 //!
-//! `http_load URL STATUS CONNECTIONS SECONDS [HEADER: VALUE]...` prints `name value`
-//! lines: `requests`, `rps`, `p50_us`, `p99_us`, `body_bytes`.
+//! `http_load [--post FILE] URL STATUS CONNECTIONS SECONDS [HEADER: VALUE]...` prints
+//! `name value` lines: `requests`, `rps`, `p50_us`, `p90_us`, `p99_us`, `max_us`,
+//! `body_bytes` (the largest answer body), `mb_per_s` (answer body bytes per second, 10^6).
 
 #![allow(clippy::unwrap_used)] // a benchmark helper: a failed step must stop it
 
@@ -27,10 +29,17 @@ struct Target {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let body = if args.first().map(String::as_str) == Some("--post") {
+        assert!(args.len() > 1, "--post needs a file");
+        let file = args.drain(..2).nth(1).unwrap();
+        Some(std::fs::read(&file).unwrap_or_else(|e| panic!("--post {file}: {e}")))
+    } else {
+        None
+    };
     assert!(
         args.len() >= 4,
-        "usage: http_load URL STATUS CONNECTIONS SECONDS [HEADER: VALUE]..."
+        "usage: http_load [--post FILE] URL STATUS CONNECTIONS SECONDS [HEADER: VALUE]..."
     );
     let rest = args[0]
         .strip_prefix("http://")
@@ -42,15 +51,28 @@ async fn main() {
         "loopback only, not {host}"
     );
     let path = if path.is_empty() { "/" } else { path };
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: http_load\r\n");
+    let method = if body.is_some() { "POST" } else { "GET" };
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: http_load\r\n");
     for header in &args[4..] {
         request.push_str(header);
         request.push_str("\r\n");
     }
+    if let Some(body) = &body {
+        let typed = args[4..]
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with("content-type:"));
+        if !typed {
+            request.push_str("Content-Type: application/json\r\n");
+        }
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     request.push_str("\r\n");
+    let mut request = request.into_bytes();
+    request.extend_from_slice(body.as_deref().unwrap_or_default());
     let target = std::sync::Arc::new(Target {
         addr: addr.to_owned(),
-        request: request.into_bytes(),
+        request,
         status: args[1].parse().unwrap(),
     });
     let connections: usize = args[2].parse().unwrap();
@@ -62,42 +84,56 @@ async fn main() {
         .map(|_| tokio::spawn(connection(target.clone(), start, end)))
         .collect();
     let mut latencies = Vec::new();
-    let mut body_bytes = 0;
+    let (mut body_bytes, mut counted_bytes) = (0, 0);
     for task in tasks {
-        let (l, b) = task.await.unwrap();
-        latencies.extend(l);
-        body_bytes = body_bytes.max(b);
+        let counted = task.await.unwrap();
+        latencies.extend(counted.latencies);
+        body_bytes = body_bytes.max(counted.largest_body);
+        counted_bytes += counted.body_bytes;
     }
+    assert!(!latencies.is_empty(), "no answer within the run");
     latencies.sort_unstable();
     let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
     println!("requests {}", latencies.len());
     println!("rps {:.0}", latencies.len() as f64 / seconds);
     println!("p50_us {}", pick(0.5));
+    println!("p90_us {}", pick(0.9));
     println!("p99_us {}", pick(0.99));
+    println!("max_us {}", latencies[latencies.len() - 1]);
     println!("body_bytes {body_bytes}");
+    println!("mb_per_s {:.1}", counted_bytes as f64 / seconds / 1e6);
 }
 
-/// One keep-alive connection's loop: latencies (µs) of the answers counted, and the
-/// size of the last body.
-async fn connection(
-    target: std::sync::Arc<Target>,
-    start: Instant,
-    end: Instant,
-) -> (Vec<u32>, usize) {
+/// What one connection counted after the warm-up.
+struct Counted {
+    /// Of each answer, in µs.
+    latencies: Vec<u32>,
+    largest_body: usize,
+    /// Summed over the answers.
+    body_bytes: u64,
+}
+
+/// One keep-alive connection's loop, until `end`: what it counted after `start`.
+async fn connection(target: std::sync::Arc<Target>, start: Instant, end: Instant) -> Counted {
     let mut stream = TcpStream::connect(&target.addr).await.unwrap();
     stream.set_nodelay(true).unwrap();
     let mut buf = vec![0u8; 64 * 1024];
-    let mut latencies = Vec::new();
-    let mut body_len = 0;
+    let mut counted = Counted {
+        latencies: Vec::new(),
+        largest_body: 0,
+        body_bytes: 0,
+    };
     loop {
         let sent = Instant::now();
         if sent >= end {
-            return (latencies, body_len);
+            return counted;
         }
         stream.write_all(&target.request).await.unwrap();
-        body_len = read_answer(&mut stream, &mut buf, target.status).await;
+        let body_len = read_answer(&mut stream, &mut buf, target.status).await;
         if sent >= start {
-            latencies.push(sent.elapsed().as_micros() as u32);
+            counted.latencies.push(sent.elapsed().as_micros() as u32);
+            counted.largest_body = counted.largest_body.max(body_len);
+            counted.body_bytes += body_len as u64;
         }
     }
 }

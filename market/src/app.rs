@@ -76,6 +76,7 @@ impl App {
             metrics,
             market_metrics,
             signals: Arc::new(Signals::default()),
+            hashes: Arc::default(),
             stopping: shutdown.token.clone(),
         };
         Ok(Self {

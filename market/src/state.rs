@@ -11,6 +11,7 @@ use crate::chart_repo::ChartRepoClient;
 use crate::config::Config;
 use crate::metrics::MarketMetrics;
 use crate::store::MarketStore;
+use crate::view::HashCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,8 @@ pub struct AppState {
     pub market_metrics: MarketMetrics,
     /// Wakes the background loops (DESIGN.md §5.2).
     pub signals: Arc<Signals>,
+    /// Each user's catalog hash while the store's view revision stays the same.
+    pub hashes: Arc<HashCache>,
     /// Cancelled when the service stops: long-lived answers (`/events`) end, so
     /// shutdown does not wait for them.
     pub stopping: tokio_util::sync::CancellationToken,

@@ -8,7 +8,8 @@
 //! only extract, call one of these and answer. A user never sees another
 //! user's rendered apps: every read is keyed by the caller.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use market_model::{MarketSource, SourceType};
@@ -17,7 +18,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::store::{CatalogMeta, MarketStore, StoreError, UserApp, UserAppStatus};
+use crate::store::{CatalogMeta, MarketStore, StoreError, UserApp, UserAppHead, UserAppStatus};
 
 /// Olares' `AppDataType` of a rendered app.
 pub const APP_INFO_LATEST: &str = "app-info-latest";
@@ -98,22 +99,14 @@ impl UserView {
     /// last change). Equal hashes mean an equal `/market/data` (but for its
     /// `timestamp`).
     pub fn hash(&self) -> String {
-        let mut digest = Sha256::new();
+        let mut digest = ViewDigest::default();
         for view in &self.sources {
-            let s = &view.source;
-            let hash = view.meta.as_ref().map_or("", |m| m.hash.as_str());
-            digest.update(format!("s\t{}\t{}\t{hash}\n", s.id, s.kind.as_str()));
+            digest.source(&view.source, view.meta.as_ref().map(|m| m.hash.as_str()));
             for app in &view.apps {
-                digest.update(format!(
-                    "a\t{}\t{}\t{}\t{}\n",
-                    app.app_name,
-                    app.version,
-                    app.status.as_str(),
-                    app.updated_at.timestamp_millis()
-                ));
+                digest.app(&UserAppHead::from(app));
             }
         }
-        hex::encode(digest.finalize())
+        digest.finish()
     }
 
     /// The ready apps of one source (those with a rendered payload).
@@ -181,9 +174,10 @@ impl UserView {
         }
     }
 
-    /// `POST /apps`: each asked app the user has rendered, in the order asked;
-    /// the others in `not_found`. `appid` is the app name (as Olares' clients
-    /// send it) or the 8-hex app id.
+    /// `POST /apps` over a loaded view: each asked app the user has rendered, in the
+    /// order asked; the others in `not_found`. `appid` is the app name (as Olares'
+    /// clients send it) or the 8-hex app id. The handler calls [`app_details`], which
+    /// reads only the asked apps and answers the same (`tests/api/store_views.rs`).
     pub fn app_details(&self, asked: &[AppQuery]) -> AppsInfo {
         let mut apps = Vec::new();
         let mut not_found = Vec::new();
@@ -235,6 +229,149 @@ impl UserView {
         }
         Vec::new()
     }
+}
+
+/// What [`UserView::hash`] digests, fed in the view's order: each visible source (its
+/// id, type and catalog hash), then each of the user's apps of it.
+#[derive(Default)]
+struct ViewDigest(Sha256);
+
+impl ViewDigest {
+    fn source(&mut self, source: &MarketSource, catalog_hash: Option<&str>) {
+        let hash = catalog_hash.unwrap_or("");
+        self.0.update(format!(
+            "s\t{}\t{}\t{hash}\n",
+            source.id,
+            source.kind.as_str()
+        ));
+    }
+
+    fn app(&mut self, app: &UserAppHead) {
+        self.0.update(format!(
+            "a\t{}\t{}\t{}\t{}\n",
+            app.app_name,
+            app.version,
+            app.status.as_str(),
+            app.updated_at.timestamp_millis()
+        ));
+    }
+
+    fn finish(self) -> String {
+        hex::encode(self.0.finalize())
+    }
+}
+
+/// [`UserView::hash`] without loading payloads or listings: the visible sources, their
+/// catalog hashes and the heads of the user's apps.
+pub async fn user_hash(store: &dyn MarketStore, user: &str) -> Result<String, StoreError> {
+    let mut heads_by_source: BTreeMap<String, Vec<UserAppHead>> = BTreeMap::new();
+    for head in store.user_app_heads(user).await? {
+        heads_by_source
+            .entry(head.source.to_string())
+            .or_default()
+            .push(head);
+    }
+    let mut digest = ViewDigest::default();
+    for source in store.sources().await? {
+        if !is_visible(&source) {
+            continue;
+        }
+        let catalog_hash = store.catalog_hash(&source.id).await?;
+        digest.source(&source, catalog_hash.as_deref());
+        for head in heads_by_source
+            .remove(source.id.as_str())
+            .unwrap_or_default()
+        {
+            digest.app(&head);
+        }
+    }
+    Ok(digest.finish())
+}
+
+/// Each user's hash ([`user_hash`]), kept while the store's
+/// [`view_revision`](MarketStore::view_revision) stays the same: `GET /market/hash`
+/// (polled by every open frontend) and `/market/data`'s 304s then cost one small read.
+#[derive(Debug, Default)]
+pub struct HashCache {
+    /// User → (the revision read before the hash was computed, the hash).
+    by_user: Mutex<HashMap<String, (i64, String)>>,
+}
+
+impl HashCache {
+    /// The user's hash, as [`user_hash`] computes it now.
+    pub async fn hash(&self, store: &dyn MarketStore, user: &str) -> Result<String, StoreError> {
+        // Read before the hash's inputs: any change committed after this read moves the
+        // revision past it, so a hash kept under it is never served after such a change
+        // (one committed between the two reads only makes the kept hash newer).
+        let revision = store.view_revision().await?;
+        if let Some(hash) = self.kept(user, revision) {
+            return Ok(hash);
+        }
+        let hash = user_hash(store, user).await?;
+        if let Ok(mut by_user) = self.by_user.lock() {
+            let newer = by_user.get(user).is_some_and(|(r, _)| *r > revision);
+            if !newer {
+                by_user.insert(user.to_owned(), (revision, hash.clone()));
+            }
+        }
+        Ok(hash)
+    }
+
+    fn kept(&self, user: &str, revision: i64) -> Option<String> {
+        let by_user = self.by_user.lock().ok()?;
+        let (kept_at, hash) = by_user.get(user)?;
+        (*kept_at == revision).then(|| hash.clone())
+    }
+}
+
+/// `POST /apps`: each asked app the user has rendered, in the order asked; the others
+/// in `not_found`. `appid` is the app name (as Olares' clients send it) or the 8-hex app
+/// id; only visible sources count. Reads the asked apps only, not the user's whole view.
+pub async fn app_details(
+    store: &dyn MarketStore,
+    user: &str,
+    asked: &[AppQuery],
+) -> Result<AppsInfo, StoreError> {
+    let mut keys_by_source: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for q in asked {
+        keys_by_source
+            .entry(q.source_data_name.as_str())
+            .or_default()
+            .push(q.appid.clone());
+    }
+    let mut apps_by_source: HashMap<String, Vec<UserApp>> = HashMap::new();
+    for source in store.sources().await? {
+        let Some(keys) = keys_by_source.remove(source.id.as_str()) else {
+            continue;
+        };
+        if is_visible(&source) {
+            let apps = store.user_apps_matching(user, &source.id, &keys).await?;
+            apps_by_source.insert(source.id.to_string(), apps);
+        }
+    }
+    let mut apps = Vec::new();
+    let mut not_found = Vec::new();
+    for q in asked {
+        let rendered = || {
+            apps_by_source
+                .get(q.source_data_name.as_str())
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.payload.as_ref().map(|p| (a, p)))
+        };
+        let found = rendered()
+            .find(|(a, _)| a.app_name == q.appid)
+            .or_else(|| rendered().find(|(a, _)| a.app_id == q.appid));
+        match found {
+            Some((app, payload)) => apps.push(app_detail(app, payload)),
+            None => not_found.push(q.clone()),
+        }
+    }
+    Ok(AppsInfo {
+        total_count: apps.len(),
+        apps,
+        not_found,
+    })
 }
 
 /// The active remote source and every local source (inactive remotes are not

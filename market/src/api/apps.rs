@@ -11,7 +11,7 @@ use super::error::{ApiError, Json};
 use super::identity::Caller;
 use super::openapi;
 use crate::state::AppState;
-use crate::view::{AppQuery, AppsInfo, UserView, VersionRecord};
+use crate::view::{self, AppQuery, AppsInfo, UserView, VersionRecord};
 
 /// At most this many apps in one `POST /apps`.
 const MAX_APPS: usize = 500;
@@ -64,8 +64,8 @@ pub async fn apps(
             "apps: at most {MAX_APPS} apps in one request"
         )));
     }
-    let view = UserView::load(state.store.as_ref(), caller.name()).await?;
-    Ok(Json(Envelope::ok(view.app_details(&body.apps))))
+    let details = view::app_details(state.store.as_ref(), caller.name(), &body.apps).await?;
+    Ok(Json(Envelope::ok(details)))
 }
 
 /// The published versions of one app (from the caller's rendered copy).

@@ -33,8 +33,11 @@ pub async fn hash(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Envelope<MarketHash>>, ApiError> {
-    let view = UserView::load(state.store.as_ref(), caller.name()).await?;
-    Ok(Json(Envelope::ok(MarketHash { hash: view.hash() })))
+    let hash = state
+        .hashes
+        .hash(state.store.as_ref(), caller.name())
+        .await?;
+    Ok(Json(Envelope::ok(MarketHash { hash })))
 }
 
 /// The caller's catalog: per visible source its listing (`others`), the caller's rendered apps and their hydration.
@@ -52,9 +55,32 @@ pub async fn data(
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let view = UserView::load(state.store.as_ref(), caller.name()).await?;
-    let etag = format!("\"{}\"", view.hash());
-    let fresh = headers
+    let store = state.store.as_ref();
+    // A conditional request is answered from the caller's hash (kept between requests)
+    // when it matches; the whole view is read only for a 200.
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        let etag = etag_of(&state.hashes.hash(store, caller.name()).await?);
+        if is_fresh(&headers, &etag) {
+            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        }
+    }
+    let view = UserView::load(store, caller.name()).await?;
+    let etag = etag_of(&view.hash());
+    if is_fresh(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let body = Json(Envelope::ok(view.market_data(Utc::now())));
+    Ok(([(header::ETAG, etag)], body).into_response())
+}
+
+/// The `ETag` of a `/market/data` answer: the caller's hash, quoted.
+fn etag_of(hash: &str) -> String {
+    format!("\"{hash}\"")
+}
+
+/// Whether `If-None-Match` names `etag` (weak or strong) or is `*`.
+fn is_fresh(headers: &HeaderMap, etag: &str) -> bool {
+    headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -62,13 +88,7 @@ pub async fn data(
         .any(|tag| {
             let tag = tag.trim();
             tag == "*" || tag.trim_start_matches("W/") == etag
-        });
-    let etag_header = [(header::ETAG, etag.clone())];
-    if fresh {
-        return Ok((StatusCode::NOT_MODIFIED, etag_header).into_response());
-    }
-    let body = Json(Envelope::ok(view.market_data(Utc::now())));
-    Ok((etag_header, body).into_response())
+        })
 }
 
 /// Per visible source, the caller's app states.

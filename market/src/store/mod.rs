@@ -27,7 +27,7 @@ use serde_json::Value;
 pub use self::model::{
     AppStateRecord, CatalogApp, CatalogDiff, CatalogMeta, CatalogSnapshot, Event, EventId,
     HistoryRecord, LeasedTask, NewTask, StaleApp, Submitted, TaskEnd, TaskFilter, TaskRequest,
-    User, UserApp, UserAppFailure, UserAppKey, UserAppStatus,
+    User, UserApp, UserAppFailure, UserAppHead, UserAppKey, UserAppStatus,
 };
 use crate::config::DatabaseUrl;
 use market_model::task::{Task, TaskError, TaskId};
@@ -107,6 +107,13 @@ pub trait MarketStore:
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Answers when the store is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// A counter that moves with every committed change to what a user's hash covers
+    /// (`crate::view`): market sources, catalog hashes and listings, user apps. The
+    /// store moves it in the transaction of the change (database triggers), whoever
+    /// writes, so a value read before a read of those rows is never current after a
+    /// later change to them: what is derived from them may be kept while it stays the same.
+    async fn view_revision(&self) -> Result<i64, StoreError>;
 
     /// Every source, by priority (highest first), then id.
     async fn sources(&self) -> Result<Vec<MarketSource>, StoreError>;
@@ -263,6 +270,16 @@ pub trait UserAppStore: Send + Sync {
         &self,
         user: &str,
         source: Option<&SourceId>,
+    ) -> Result<Vec<UserApp>, StoreError>;
+    /// [`user_apps`](Self::user_apps) without payloads: what a user's hash covers,
+    /// by source then name.
+    async fn user_app_heads(&self, user: &str) -> Result<Vec<UserAppHead>, StoreError>;
+    /// The user's apps of `source` whose name or app id is one of `keys`, by name.
+    async fn user_apps_matching(
+        &self,
+        user: &str,
+        source: &SourceId,
+        keys: &[String],
     ) -> Result<Vec<UserApp>, StoreError>;
     /// Removes the app of one user, or of every user (`None`); how many.
     async fn remove_user_app(

@@ -164,6 +164,29 @@ pub struct UserApp {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a user's hash covers of one of their apps: [`UserApp`] without its payload and
+/// hydration details (`GET /market/hash` reads thousands of these per user).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAppHead {
+    pub source: SourceId,
+    pub app_name: String,
+    pub version: String,
+    pub status: UserAppStatus,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&UserApp> for UserAppHead {
+    fn from(app: &UserApp) -> Self {
+        Self {
+            source: app.source.clone(),
+            app_name: app.app_name.clone(),
+            version: app.version.clone(),
+            status: app.status,
+            updated_at: app.updated_at,
+        }
+    }
+}
+
 impl UserApp {
     pub fn key(&self) -> UserAppKey {
         UserAppKey::new(&self.user, &self.source, &self.app_name)

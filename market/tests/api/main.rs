@@ -15,4 +15,5 @@ mod store_catalog;
 mod store_events;
 mod store_tasks;
 mod store_users;
+mod store_views;
 mod tasks_api;

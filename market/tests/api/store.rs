@@ -1,7 +1,8 @@
 //! The store contract on every backend, each against its real server: the
 //! shared market-source contract plus what only market keeps (settings here;
 //! catalogs in `store_catalog.rs`, users and their apps in `store_users.rs`,
-//! the watcher cursor and events in `store_events.rs`).
+//! what the API reads of one user's view in `store_views.rs`, the watcher cursor
+//! and events in `store_events.rs`).
 //!
 //! The cases are plain async fns over `Arc<dyn MarketStore>`;
 //! [`market_store_contract!`] turns each into a `#[tokio::test]` per backend.
@@ -65,6 +66,9 @@ macro_rules! all_cases {
             store_users::stale_is_ordered_and_limited,
             store_users::claim_marks_pending_until_its_deadline,
             store_users::concurrent_claims_are_disjoint,
+            store_views::view_revision_moves_with_what_users_see,
+            store_views::hash_from_heads_matches_the_whole_view,
+            store_views::app_details_match_the_whole_view,
             store_events::cursor_starts_at_zero_and_never_moves_back,
             store_events::events_are_partitioned_with_broadcasts,
             store_events::concurrent_appends_get_increasing_ids,

@@ -9,11 +9,11 @@ use serde_json::json;
 use crate::store::{sid, t};
 use crate::store_catalog::{app, snapshot};
 
-fn key(user: &str, source: &str, name: &str) -> UserAppKey {
+pub(crate) fn key(user: &str, source: &str, name: &str) -> UserAppKey {
     UserAppKey::new(user, &sid(source), name)
 }
 
-fn failure(step: &str, at: i64) -> UserAppFailure {
+pub(crate) fn failure(step: &str, at: i64) -> UserAppFailure {
     UserAppFailure {
         step: step.into(),
         reason: format!("{step} broke"),
@@ -21,11 +21,17 @@ fn failure(step: &str, at: i64) -> UserAppFailure {
     }
 }
 
-fn payload(user: &str, name: &str, version: &str) -> serde_json::Value {
+pub(crate) fn payload(user: &str, name: &str, version: &str) -> serde_json::Value {
     json!({"type": "app-info-latest", "version": version, "user": user, "name": name, "values": []})
 }
 
-async fn ready(store: &Arc<dyn MarketStore>, user: &str, source: &str, name: &str, version: &str) {
+pub(crate) async fn ready(
+    store: &Arc<dyn MarketStore>,
+    user: &str,
+    source: &str,
+    name: &str,
+    version: &str,
+) {
     let k = key(user, source, name);
     let p = payload(user, name, version);
     store

@@ -81,6 +81,13 @@ impl MarketStore for PostgresStore {
             .map_err(unavailable)
     }
 
+    async fn view_revision(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT revision FROM view_revision")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)
+    }
+
     async fn sources(&self) -> Result<Vec<MarketSource>, StoreError> {
         let rows: Vec<SourceRow> = sqlx::query_as(
             "SELECT id, name, type, base_url, priority, is_active, description, updated_at

@@ -7,8 +7,8 @@ use sqlx::PgConnection;
 
 use super::{CLAIM_LOCK, PostgresStore, ms, unavailable};
 use crate::store::{
-    StaleApp, StoreError, UserApp, UserAppFailure, UserAppKey, UserAppStore, parse_source,
-    parse_status,
+    StaleApp, StoreError, UserApp, UserAppFailure, UserAppHead, UserAppKey, UserAppStore,
+    parse_source, parse_status,
 };
 
 const COLUMNS: &str = "user_name, source, app_name, app_id, version, status, payload, \
@@ -50,6 +50,28 @@ impl TryFrom<Row> for UserApp {
             user: row.user_name,
             app_name: row.app_name,
             app_id: row.app_id,
+            version: row.version,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    source: String,
+    app_name: String,
+    version: String,
+    status: String,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<HeadRow> for UserAppHead {
+    type Error = StoreError;
+    fn try_from(row: HeadRow) -> Result<Self, StoreError> {
+        Ok(UserAppHead {
+            source: parse_source(&row.source)?,
+            status: parse_status(&row.status)?,
+            updated_at: row.updated_at,
+            app_name: row.app_name,
             version: row.version,
         })
     }
@@ -166,6 +188,41 @@ impl UserAppStore for PostgresStore {
         let rows: Vec<Row> = sqlx::query_as(&sql)
             .bind(user)
             .bind(source.map(SourceId::as_str))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter().map(UserApp::try_from).collect()
+    }
+
+    async fn user_app_heads(&self, user: &str) -> Result<Vec<UserAppHead>, StoreError> {
+        let rows: Vec<HeadRow> = sqlx::query_as(
+            "SELECT source, app_name, version, status, updated_at FROM user_apps
+             WHERE user_name = $1 ORDER BY source, app_name",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter().map(UserAppHead::try_from).collect()
+    }
+
+    async fn user_apps_matching(
+        &self,
+        user: &str,
+        source: &SourceId,
+        keys: &[String],
+    ) -> Result<Vec<UserApp>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM user_apps WHERE user_name = $1 AND source = $2
+             AND (app_name = ANY($3) OR app_id = ANY($3)) ORDER BY app_name"
+        );
+        let rows: Vec<Row> = sqlx::query_as(&sql)
+            .bind(user)
+            .bind(source.as_str())
+            .bind(keys)
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;

@@ -7,8 +7,8 @@ use sqlx::SqliteConnection;
 
 use super::{SqliteStore, from_millis, millis, unavailable};
 use crate::store::{
-    StaleApp, StoreError, UserApp, UserAppFailure, UserAppKey, UserAppStore, decode_json,
-    encode_json, parse_source, parse_status,
+    StaleApp, StoreError, UserApp, UserAppFailure, UserAppHead, UserAppKey, UserAppStore,
+    decode_json, encode_json, parse_source, parse_status,
 };
 
 const COLUMNS: &str = "user_name, source, app_name, app_id, version, status, payload, \
@@ -58,6 +58,28 @@ impl TryFrom<Row> for UserApp {
             user: row.user_name,
             app_name: row.app_name,
             app_id: row.app_id,
+            version: row.version,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    source: String,
+    app_name: String,
+    version: String,
+    status: String,
+    updated_at: i64,
+}
+
+impl TryFrom<HeadRow> for UserAppHead {
+    type Error = StoreError;
+    fn try_from(row: HeadRow) -> Result<Self, StoreError> {
+        Ok(UserAppHead {
+            source: parse_source(&row.source)?,
+            status: parse_status(&row.status)?,
+            updated_at: from_millis(row.updated_at)?,
+            app_name: row.app_name,
             version: row.version,
         })
     }
@@ -178,6 +200,40 @@ impl UserAppStore for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
+        rows.into_iter().map(UserApp::try_from).collect()
+    }
+
+    async fn user_app_heads(&self, user: &str) -> Result<Vec<UserAppHead>, StoreError> {
+        let rows: Vec<HeadRow> = sqlx::query_as(
+            "SELECT source, app_name, version, status, updated_at FROM user_apps
+             WHERE user_name = ? ORDER BY source, app_name",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter().map(UserAppHead::try_from).collect()
+    }
+
+    async fn user_apps_matching(
+        &self,
+        user: &str,
+        source: &SourceId,
+        keys: &[String],
+    ) -> Result<Vec<UserApp>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = vec!["?"; keys.len()].join(", ");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM user_apps WHERE user_name = ? AND source = ?
+             AND (app_name IN ({list}) OR app_id IN ({list})) ORDER BY app_name"
+        );
+        let mut query = sqlx::query_as(&sql).bind(user).bind(source.as_str());
+        for key in keys.iter().chain(keys) {
+            query = query.bind(key);
+        }
+        let rows: Vec<Row> = query.fetch_all(&self.pool).await.map_err(unavailable)?;
         rows.into_iter().map(UserApp::try_from).collect()
     }
 
