@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use market_model::sync::{SyncAppData, SyncAppRequest, SyncFailure};
+use std::path::Path;
+
+use market_model::sync::{SyncAppData, SyncAppPayload, SyncAppRequest, SyncFailure, SyncStatus};
 use market_model::{
     Envelope, ErrorBody, MarketSource, SourceId, StateChangesGone, StateChangesPage,
 };
@@ -25,6 +27,9 @@ pub const PREFIX: &str = "/chart-repo/api/v2";
 /// The header carrying the id of the request being served (see
 /// [`crate::outbound::with_request_id`]).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The header naming the user a request is for.
+const USER_HEADER: &str = "x-bfl-user";
 
 /// What can go wrong asking chart-repo.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +80,36 @@ pub struct RemovedApp {
     pub removed_for: Vec<String>,
 }
 
+/// `POST /apps/upload`'s answer: the uploader's rendered app.
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
+pub struct Uploaded {
+    pub app_data: SyncAppPayload,
+    pub status: SyncStatus,
+}
+
+/// One chart to pass on to `POST /apps/upload`.
+#[derive(Clone, Copy, Debug)]
+pub struct Upload<'a> {
+    /// The uploader (`X-Bfl-User`).
+    pub user: &'a str,
+    /// The admin whose values the render uses (`admin_user`).
+    pub admin: &'a str,
+    /// The local source it goes to.
+    pub source: &'a SourceId,
+    /// The package, already on disk (read again for each attempt).
+    pub package: &'a Path,
+    /// The file name the uploader gave it.
+    pub file_name: &'a str,
+}
+
+/// `DELETE /local-apps/delete`'s answer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct DeletedLocal {
+    pub app_name: String,
+    /// How many users' copies were removed (0 or 1 for one caller).
+    pub removed: u64,
+}
+
 /// What the repository holds for one user (`GET /repo/data`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RepoData {
@@ -116,6 +151,18 @@ pub trait ChartRepoClient: Send + Sync {
     async fn delete_source(&self, id: &SourceId) -> Result<bool, ChartRepoError>;
     /// `GET /repo/data?user=`.
     async fn repo_data(&self, user: &str) -> Result<RepoData, ChartRepoError>;
+    /// `POST /apps/upload`: checks and hydrates an uploaded chart for its uploader. The
+    /// package is streamed from its file; an error status comes back as
+    /// [`CallError::Status`] with chart-repo's code (`invalid_chart`, `too_large`, …).
+    async fn upload(&self, upload: Upload<'_>) -> Result<Uploaded, ChartRepoError>;
+    /// `DELETE /local-apps/delete` for one user's copy (`app_version` empty: any version).
+    async fn delete_local(
+        &self,
+        user: &str,
+        source: &SourceId,
+        app_name: &str,
+        app_version: &str,
+    ) -> Result<DeletedLocal, ChartRepoError>;
     /// `POST /apps`: the user's rendered payloads (`SyncAppPayload` JSON) for
     /// `(app id or name, source)` pairs; the ones chart-repo lacks are left out.
     async fn apps(
@@ -415,6 +462,81 @@ impl ChartRepoClient for HttpChartRepo {
             })
             .collect();
         Ok(RepoData { sources })
+    }
+
+    async fn upload(&self, upload: Upload<'_>) -> Result<Uploaded, ChartRepoError> {
+        const ROUTE: &str = "upload";
+        let url = self.url(&["apps", "upload"]);
+        // Uploading the same chart again answers `existing`: safe to retry, on the
+        // policy of sync-app (the upload is hydrated before chart-repo answers).
+        let (_, body) = self
+            .config
+            .sync
+            .run(ROUTE, url.as_str(), || async {
+                let file = tokio::fs::File::open(upload.package).await.map_err(|e| {
+                    CallError::Transport {
+                        url: url.to_string(),
+                        reason: format!("reading the upload: {e}"),
+                    }
+                })?;
+                let length = file
+                    .metadata()
+                    .await
+                    .map_err(|e| CallError::Transport {
+                        url: url.to_string(),
+                        reason: format!("reading the upload: {e}"),
+                    })?
+                    .len();
+                let chart = reqwest::multipart::Part::stream_with_length(file, length)
+                    .file_name(upload.file_name.to_owned())
+                    .mime_str("application/gzip")
+                    .map_err(|e| CallError::Decode {
+                        url: url.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                let form = reqwest::multipart::Form::new()
+                    .text("source", upload.source.to_string())
+                    .text("admin_user", upload.admin.to_owned())
+                    .part("chart", chart);
+                let response = self
+                    .request(reqwest::Method::POST, &url)
+                    .header(USER_HEADER, upload.user)
+                    .multipart(form)
+                    .send()
+                    .await
+                    .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
+                let status = response.status().as_u16();
+                let response = CallError::check(url.as_str(), response).await?;
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
+                Ok((status, body))
+            })
+            .await?;
+        let answer: Envelope<Uploaded> = decode(ROUTE, &body)?;
+        Ok(answer.data)
+    }
+
+    async fn delete_local(
+        &self,
+        user: &str,
+        source: &SourceId,
+        app_name: &str,
+        app_version: &str,
+    ) -> Result<DeletedLocal, ChartRepoError> {
+        let url = self.url(&["local-apps", "delete"]);
+        let body = serde_json::json!({
+            "app_name": app_name,
+            "app_version": app_version,
+            "source_id": source.as_str(),
+        });
+        let build = || {
+            self.request(reqwest::Method::DELETE, &url)
+                .header(USER_HEADER, user)
+                .json(&body)
+        };
+        self.envelope("delete local app", &url, build).await
     }
 
     async fn apps(

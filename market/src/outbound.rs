@@ -110,6 +110,15 @@ impl CallError {
         }
     }
 
+    /// The message of an error status (our error body's `message`, or a snippet).
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Status { message, .. } => Some(message),
+            Self::GaveUp { last, .. } => last.message(),
+            _ => None,
+        }
+    }
+
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Status { retry_after, .. } => *retry_after,

@@ -4,11 +4,13 @@
 //! skipped.
 //!
 //! - `app_upload_completed`: the user's payload is fetched (`POST /apps`) and stored
-//!   ready; a `new_app_ready` event;
+//!   ready; a `new_app_ready` event (none when the same package is already stored:
+//!   market's own upload route recorded it);
 //! - `app_render_failed`: stored failed with its step and reason (permanent until the
 //!   version changes); an `app_render_failed` event;
 //! - `image_info_updated`: an `image_info_updated` event for every user;
-//! - `app_removed`: the user's app is removed; an `app_removed` event.
+//! - `app_removed`: the user's app is removed; an `app_removed` event (none when market
+//!   held no copy, e.g. its own delete route removed it first).
 //!
 //! On 410 (the cursor fell out of chart-repo's retention) the watcher resyncs: every
 //! user app of every user is marked pending and due now, so the hydration driver asks
@@ -166,6 +168,20 @@ pub async fn apply(state: &AppState, change: &StateChange) -> Result<(), WatchEr
                 .filter(|v| !v.is_empty())
                 .unwrap_or(&app.version)
                 .to_owned();
+            // Already applied (market's `POST /apps/upload` records its answer at once).
+            let digest = |p: &Value| {
+                p.get("package_digest")
+                    .and_then(Value::as_str)
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_owned)
+            };
+            if let Some(current) = state.store.user_app(&key).await?
+                && current.status == crate::store::UserAppStatus::Ready
+                && current.payload.as_ref().and_then(digest).is_some()
+                && current.payload.as_ref().and_then(digest) == digest(&payload)
+            {
+                return Ok(());
+            }
             state
                 .store
                 .put_user_app_ready(&key, &id, &version, &payload, now)
@@ -208,10 +224,14 @@ pub async fn apply(state: &AppState, change: &StateChange) -> Result<(), WatchEr
                 .await?;
         }
         StateChangeType::AppRemoved => {
-            state
+            let removed = state
                 .store
                 .remove_user_app(Some(&app.user_id), &source, &app.app_name)
                 .await?;
+            // Already applied (market's `DELETE /local-apps/delete` removes at once).
+            if removed == 0 {
+                return Ok(());
+            }
             state
                 .store
                 .append_event(Some(&app.user_id), EVENT_APP_REMOVED, &data, now)

@@ -107,3 +107,23 @@ async fn every_control_route_is_documented_and_every_documented_route_is_served(
         assert_ne!(body["code"], "route_not_found", "{method} {path}: {body}");
     }
 }
+
+/// docs/api.md lists every operation of the document: the control API in its chart-repo
+/// section (paths under the prefix), the Helm endpoints in theirs.
+#[tokio::test]
+async fn docs_api_md_lists_every_operation() {
+    let (_repo, doc) = document().await;
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
+    let section = |heading| test_harness::api_docs::markdown_section(&page, heading).unwrap();
+    let listed = format!(
+        "{}\n{}",
+        section("## chart-repo control API"),
+        section("## Helm repository endpoints")
+    );
+    let unlisted = test_harness::api_docs::unlisted_operations(&doc, PREFIX, &listed);
+    assert!(
+        unlisted.is_empty(),
+        "docs/api.md does not list {unlisted:?}"
+    );
+}

@@ -7,6 +7,7 @@
 //!
 //! A peer that cannot start fails the test loudly: a backend is never skipped.
 
+pub mod api_docs;
 pub mod binary;
 pub mod eventually;
 pub mod fixtures;

@@ -3,6 +3,7 @@
 //! message (STYLE.md §4). Internal details are logged once here and never sent.
 //! Extractor rejections go through [`Json`] and [`Query`], so they get the same body.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
@@ -35,10 +36,21 @@ pub enum ApiError {
     /// chart-repo did not answer as it should.
     #[error(transparent)]
     ChartRepo(#[from] ChartRepoError),
+    /// chart-repo refused what the caller sent it (an upload, a delete): its status and
+    /// code passed on, so the caller reads chart-repo's reason (`invalid_chart`, …).
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+    /// A request body over its cap (bytes).
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(u64),
     /// No rendered app of that name (and version) for the caller.
     #[error("{0}")]
     AppNotFound(String),
@@ -74,7 +86,9 @@ impl ApiError {
             Self::ConflictCode { code, .. } => (StatusCode::CONFLICT, code),
             Self::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             Self::ChartRepo(_) => (StatusCode::BAD_GATEWAY, "chart_repo_unavailable"),
+            Self::Refused { status, code, .. } => (*status, code),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::AppNotFound(_) => (StatusCode::NOT_FOUND, "app_not_found"),
             Self::TaskNotFound(_) => (StatusCode::NOT_FOUND, "task_not_found"),
             Self::NotCancelable(_) => (StatusCode::CONFLICT, "task_not_cancelable"),
@@ -96,6 +110,50 @@ impl ApiError {
             Self::ChartRepo(e) => e.is_retryable(),
             Self::AppService(e) => e.is_retryable(),
             _ => false,
+        }
+    }
+}
+
+/// chart-repo's codes for a request it refuses, passed on as they are.
+const PASSED_CODES: [&str; 6] = [
+    "bad_request",
+    "missing_header",
+    "not_found",
+    "invalid_chart",
+    "conflict",
+    "too_large",
+];
+
+impl ApiError {
+    /// A chart-repo answer to a request the caller made through market: a 4xx that
+    /// judges the request (not market's token, not a timeout or rate limit) is the
+    /// caller's [`ApiError::Refused`]; anything else is chart-repo failing.
+    pub fn from_chart_repo_call(error: ChartRepoError) -> Self {
+        let status = match &error {
+            ChartRepoError::Call(e) => e.status(),
+            ChartRepoError::Unexpected { .. } => None,
+        };
+        match status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            Some(status)
+                if status.is_client_error()
+                    && !matches!(status.as_u16(), 401 | 403 | 408 | 429) =>
+            {
+                let (code, message) = match &error {
+                    ChartRepoError::Call(e) => (
+                        e.code()
+                            .and_then(|c| PASSED_CODES.into_iter().find(|p| *p == c))
+                            .unwrap_or("chart_repo_rejected"),
+                        e.message().unwrap_or_default().to_owned(),
+                    ),
+                    ChartRepoError::Unexpected { .. } => ("chart_repo_rejected", String::new()),
+                };
+                Self::Refused {
+                    status,
+                    code,
+                    message,
+                }
+            }
+            _ => Self::ChartRepo(error),
         }
     }
 }
@@ -170,6 +228,21 @@ pub struct Path<T>(pub T);
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         Self::BadRequest(rejection.body_text())
+    }
+}
+
+/// `axum::extract::Multipart` whose rejections (not `multipart/form-data`, no boundary)
+/// are [`ApiError`]s.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Multipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|e: MultipartRejection| ApiError::BadRequest(e.body_text()))
     }
 }
 

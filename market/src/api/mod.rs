@@ -2,7 +2,8 @@
 //!
 //! `error` (the one `ApiError`, enveloped extractors), `identity` (the caller from
 //! `X-Bfl-User`; public mode), `market` (`/market/*`), `apps` (`POST /apps`,
-//! version history), `tasks` (app operations, tasks, app state events), `runtime`,
+//! version history), `local_apps` (uploads and their deletion), `settings` (market
+//! sources, market settings), `tasks` (app operations, tasks, app state events), `runtime`,
 //! `logs`, `events` (SSE), `version`, `openapi`
 //! (the document and Swagger UI at `/docs`).
 
@@ -10,11 +11,12 @@ pub mod apps;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod local_apps;
 pub mod logs;
 pub mod market;
 pub mod openapi;
 pub mod runtime;
-mod settings;
+pub mod settings;
 pub mod tasks;
 mod version;
 
@@ -33,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::routes())
         .merge(market::routes())
         .merge(apps::routes())
+        .merge(local_apps::routes())
         .merge(runtime::routes())
         .merge(logs::routes())
         .merge(events::routes())

@@ -55,6 +55,13 @@ pub struct ErrorBody {
         super::tasks::list,
         super::tasks::one,
         super::tasks::app_state_event,
+        super::local_apps::upload,
+        super::local_apps::delete_local,
+        super::settings::list,
+        super::settings::put,
+        super::settings::remove,
+        super::settings::get_settings,
+        super::settings::put_settings,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BflUser),
@@ -62,6 +69,7 @@ pub struct ErrorBody {
         (name = "catalog", description = "The caller's catalog: listing, rendered apps, state"),
         (name = "runtime", description = "Runtime state, history and live events"),
         (name = "tasks", description = "App operations (tasks run against app-service) and app state"),
+        (name = "settings", description = "Market sources and market settings"),
         (name = "meta", description = "Version"),
     )
 )]
@@ -86,6 +94,37 @@ impl Modify for BflUser {
 /// `GET {PREFIX}/openapi.json` and the Swagger UI at `/docs`.
 pub fn routes() -> Router {
     Router::from(SwaggerUi::new("/docs").url(format!("{PREFIX}/openapi.json"), ApiDoc::openapi()))
+}
+
+/// `POST /apps/upload` (multipart).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the form; the handler streams it field by field
+pub struct UploadForm {
+    /// The chart package (`.tgz`), up to 100 MiB.
+    #[schema(value_type = String, format = Binary)]
+    pub chart: Vec<u8>,
+    /// A local source; `upload` by default.
+    pub source: Option<String>,
+}
+
+/// `POST /apps/upload`: the caller's rendered app.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents `chart_repo::Uploaded`
+pub struct Uploaded {
+    /// chart-repo's `SyncAppPayload`, as `/market/data` shows it.
+    #[schema(value_type = Object)]
+    pub app_data: serde_json::Value,
+    /// `new`, `updated` or `existing`.
+    pub status: String,
+}
+
+/// `DELETE /local-apps/delete`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents `chart_repo::DeletedLocal`
+pub struct DeletedLocal {
+    pub app_name: String,
+    /// How many copies were removed (the caller's: 0 or 1).
+    pub removed: u64,
 }
 
 /// `GET /version` (`market_model::VersionInfo`).

@@ -2,7 +2,8 @@
 //! §5.2: at most one active remote source, a second one is 409 `active_remote_exists`),
 //! and `GET/PUT /settings/market-settings` (one JSON document). A source change is
 //! pushed to chart-repo at once and wakes the catalog syncer (which pushes every source
-//! again on its round, so a failed push here heals).
+//! again on its round, so a failed push here heals). Each route needs a caller
+//! (`X-Bfl-User`, set by the trusted ingress); in public mode only the `GET`s answer.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -12,7 +13,11 @@ use market_model::{Envelope, MarketSource, SourceId, SourceType};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use utoipa::ToSchema;
+
 use super::error::{ApiError, Json};
+use super::identity::Caller;
+use super::openapi;
 use crate::state::AppState;
 use crate::store::{ONE_ACTIVE_REMOTE, SettingKey, StoreError};
 
@@ -30,15 +35,23 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Olares' `MarketSourcesConfig`.
-#[derive(Serialize)]
-struct SourcesConfig {
+#[derive(Serialize, ToSchema)]
+pub struct SourcesConfig {
     sources: Vec<MarketSource>,
     default_source: String,
     updated_at: DateTime<Utc>,
 }
 
-async fn list(
+/// The market sources, by priority, and the default one (the active remote, else the
+/// first active).
+#[utoipa::path(get, path = "/settings/market-source", tag = "settings", security(("bfl_user" = [])),
+    responses(
+        (status = 200, body = openapi::Envelope<SourcesConfig>),
+        (status = 401, body = openapi::ErrorBody),
+        (status = 503, description = "The store is unavailable", body = openapi::ErrorBody)))]
+pub async fn list(
     State(state): State<AppState>,
+    _caller: Caller,
 ) -> Result<axum::Json<Envelope<SourcesConfig>>, ApiError> {
     let sources = state.store.sources().await?;
     let default_source = sources
@@ -60,8 +73,8 @@ async fn list(
 }
 
 /// One source as posted; `updated_at` is ours.
-#[derive(Deserialize)]
-struct SourceInput {
+#[derive(Deserialize, ToSchema)]
+pub struct SourceInput {
     id: String,
     name: String,
     #[serde(rename = "type")]
@@ -76,8 +89,20 @@ struct SourceInput {
     description: String,
 }
 
-async fn put(
+/// Creates or replaces one source (by `id`) and pushes it to chart-repo; the catalog
+/// syncs at once. At most one remote source may be active.
+#[utoipa::path(post, path = "/settings/market-source", tag = "settings", security(("bfl_user" = [])),
+    request_body = SourceInput,
+    responses(
+        (status = 200, body = openapi::Envelope<MarketSource>),
+        (status = 400, description = "An invalid id, or a remote source without an http(s) `base_url`", body = openapi::ErrorBody),
+        (status = 401, body = openapi::ErrorBody),
+        (status = 403, description = "Public mode", body = openapi::ErrorBody),
+        (status = 409, description = "`active_remote_exists`: another remote source is active", body = openapi::ErrorBody),
+        (status = 503, description = "The store is unavailable", body = openapi::ErrorBody)))]
+pub async fn put(
     State(state): State<AppState>,
+    _caller: Caller,
     Json(input): Json<SourceInput>,
 ) -> Result<axum::Json<Envelope<MarketSource>>, ApiError> {
     let id = SourceId::parse(&input.id).map_err(|e| ApiError::BadRequest(format!("id: {e}")))?;
@@ -116,8 +141,20 @@ async fn put(
     Ok(axum::Json(Envelope::ok(source)))
 }
 
-async fn remove(
+/// Removes one source, here and in chart-repo (its apps go with it).
+#[utoipa::path(delete, path = "/settings/market-source/{id}", tag = "settings", security(("bfl_user" = [])),
+    params(("id" = String, Path, description = "The source id")),
+    responses(
+        (status = 200, body = openapi::Envelope<Object>),
+        (status = 400, description = "An invalid id", body = openapi::ErrorBody),
+        (status = 401, body = openapi::ErrorBody),
+        (status = 403, description = "Public mode", body = openapi::ErrorBody),
+        (status = 404, description = "No such source", body = openapi::ErrorBody),
+        (status = 502, description = "chart-repo did not answer", body = openapi::ErrorBody),
+        (status = 503, description = "The store is unavailable", body = openapi::ErrorBody)))]
+pub async fn remove(
     State(state): State<AppState>,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Envelope<Value>>, ApiError> {
     let id = SourceId::parse(&id).map_err(|e| ApiError::BadRequest(format!("id: {e}")))?;
@@ -131,8 +168,15 @@ async fn remove(
     Ok(axum::Json(Envelope::ok(Value::Null)))
 }
 
-async fn get_settings(
+/// The market settings document (`{}` until one is stored).
+#[utoipa::path(get, path = "/settings/market-settings", tag = "settings", security(("bfl_user" = [])),
+    responses(
+        (status = 200, body = openapi::Envelope<Object>),
+        (status = 401, body = openapi::ErrorBody),
+        (status = 503, description = "The store is unavailable", body = openapi::ErrorBody)))]
+pub async fn get_settings(
     State(state): State<AppState>,
+    _caller: Caller,
 ) -> Result<axum::Json<Envelope<Value>>, ApiError> {
     let doc = state
         .store
@@ -142,8 +186,18 @@ async fn get_settings(
     Ok(axum::Json(Envelope::ok(doc)))
 }
 
-async fn put_settings(
+/// Replaces the market settings document (any JSON object).
+#[utoipa::path(put, path = "/settings/market-settings", tag = "settings", security(("bfl_user" = [])),
+    request_body = Object,
+    responses(
+        (status = 200, body = openapi::Envelope<Object>),
+        (status = 400, description = "Not a JSON object", body = openapi::ErrorBody),
+        (status = 401, body = openapi::ErrorBody),
+        (status = 403, description = "Public mode", body = openapi::ErrorBody),
+        (status = 503, description = "The store is unavailable", body = openapi::ErrorBody)))]
+pub async fn put_settings(
     State(state): State<AppState>,
+    _caller: Caller,
     Json(doc): Json<Value>,
 ) -> Result<axum::Json<Envelope<Value>>, ApiError> {
     if !doc.is_object() {

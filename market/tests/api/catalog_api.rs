@@ -676,6 +676,16 @@ async fn openapi_document_and_swagger_ui() {
     doc["info"]["version"] = json!("[version]");
     insta::assert_json_snapshot!("openapi", doc);
 
+    // docs/api.md lists every operation of the document.
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
+    let section = test_harness::api_docs::markdown_section(&page, "## market API").unwrap();
+    let unlisted = test_harness::api_docs::unlisted_operations(&doc, "", section);
+    assert!(
+        unlisted.is_empty(),
+        "docs/api.md's market section does not list {unlisted:?}"
+    );
+
     let res = reqwest::get(format!("{}/docs/", m.url)).await.unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();

@@ -22,7 +22,7 @@ const SOURCE: &str = "market.olares";
 
 /// `chart-repo` beside this test's `market` binary in the same target directory, or the
 /// one `MARKET_TEST_CHART_REPO` names.
-fn chart_repo_program() -> PathBuf {
+pub(crate) fn chart_repo_program() -> PathBuf {
     if let Some(path) = std::env::var_os("MARKET_TEST_CHART_REPO") {
         return PathBuf::from(path);
     }

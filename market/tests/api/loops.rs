@@ -13,6 +13,7 @@ use market::state::AppState;
 use market::store::{UserApp, UserAppStatus};
 use market::{App, Config};
 use market_model::SourceId;
+use serde_json::Value;
 use service_runtime::{LogFormat, Shutdown};
 use test_harness::eventually;
 
@@ -265,7 +266,9 @@ async fn call(
     url: &str,
     body: Option<serde_json::Value>,
 ) -> (u16, serde_json::Value) {
-    let mut request = reqwest::Client::new().request(method, url);
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .header("X-Bfl-User", "alice");
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -342,5 +345,272 @@ async fn settings_keep_one_active_remote_and_a_settings_document() {
     assert_eq!(call(Method::GET, &settings, None).await.1["data"], doc);
     let (status, _) = call(Method::PUT, &settings, Some(json!([1]))).await;
     assert_eq!(status, 400);
+    // Settings, like the rest, need a caller.
+    let anonymous = reqwest::get(&sources).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    market.stop().await;
+}
+
+/// Packages a fixture chart with the `chart-repo package` command; its bytes.
+fn packaged(app: &str) -> Vec<u8> {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(crate::chart_repo::chart_repo_program())
+        .arg("package")
+        .arg(olares_dir().join(app))
+        .arg("--destination")
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "chart-repo package {app}");
+    let file = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap();
+    std::fs::read(file.path()).unwrap()
+}
+
+async fn upload(api: &str, user: Option<&str>, form: reqwest::multipart::Form) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{api}/apps/upload"))
+        .multipart(form);
+    if let Some(user) = user {
+        request = request.header("X-Bfl-User", user);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn chart_form(bytes: Vec<u8>, source: Option<&str>) -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("chart.tgz");
+    let form = reqwest::multipart::Form::new().part("chart", part);
+    match source {
+        Some(source) => form.text("source", source.to_owned()),
+        None => form,
+    }
+}
+
+async fn delete_local(api: &str, user: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .delete(format!("{api}/local-apps/delete"))
+        .header("X-Bfl-User", user)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// The user's events of one kind for one app.
+async fn events_of(market: &TestMarket, user: &str, kind: &str, app: &str) -> usize {
+    let events = market
+        .state
+        .store
+        .events_after(user, 0, 1000)
+        .await
+        .unwrap();
+    events
+        .iter()
+        .filter(|e| e.kind == kind && e.data["app_name"] == app)
+        .count()
+}
+
+/// Whether the watcher has applied every change chart-repo published so far.
+async fn watcher_caught_up(market: &TestMarket, chart_repo: &str) -> Option<()> {
+    let page: Value = reqwest::Client::new()
+        .get(format!(
+            "{chart_repo}/chart-repo/api/v2/state-changes?after_id=0&limit=1000"
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    let latest = page["data"]["state_changes"]
+        .as_array()?
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .max()?;
+    let cursor = market.state.store.watcher_cursor().await.ok()?;
+    (cursor >= latest).then_some(())
+}
+
+/// `POST /apps/upload` and `DELETE /local-apps/delete` through market to a real
+/// chart-repo: the upload is rendered for its uploader only and is in market's store when
+/// the answer arrives; bad charts are refused with chart-repo's reason and leave no file
+/// behind; the watcher, seeing the same changes later, adds no second event; a delete
+/// removes only the caller's copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_and_local_deletes_go_through_market_to_chart_repo() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let repo_data = tempfile::tempdir().unwrap();
+    let chart_repo = start_chart_repo(repo_data.path());
+    let data = tempfile::tempdir().unwrap();
+    let market = TestMarket::start(config(data.path(), &chart_repo.url, None)).await;
+    let api = market.api.as_str();
+    let chart = packaged("uptimekuma");
+    let upload_source = SourceId::parse("upload").unwrap();
+
+    let (status, body) = upload(api, Some("alice"), chart_form(chart.clone(), None)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "new", "{body}");
+    let info = &body["data"]["app_data"]["app_simple_info"];
+    assert_eq!(info["app_name"], "uptimekuma", "{body}");
+    // Recorded before the answer: no waiting for the watcher.
+    let stored = market.apps("alice").await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(
+        (
+            &stored[0].source,
+            stored[0].app_name.as_str(),
+            stored[0].status
+        ),
+        (&upload_source, "uptimekuma", UserAppStatus::Ready)
+    );
+    assert!(
+        market.apps("bob").await.is_empty(),
+        "bob sees alice's upload"
+    );
+    let (status, body) = call(
+        Method::POST,
+        &format!("{api}/apps"),
+        Some(json!({"apps": [{"appid": "uptimekuma", "sourceDataName": "upload"}]})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["total_count"].as_u64()),
+        (200, Some(1)),
+        "{body}"
+    );
+    // The same chart again: nothing changed.
+    let (status, body) = upload(
+        api,
+        Some("alice"),
+        chart_form(chart.clone(), Some("upload")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["data"]["status"].as_str()),
+        (200, Some("existing")),
+        "{body}"
+    );
+
+    // Refusals, each with its code and a reason.
+    let refused = [
+        (
+            chart_form(b"not a gzip at all".to_vec(), None),
+            422,
+            "invalid_chart",
+        ),
+        (
+            chart_form(chart.clone(), Some("market.olares")),
+            400,
+            "bad_request",
+        ),
+        (
+            chart_form(chart.clone(), Some("nosuch")),
+            400,
+            "bad_request",
+        ),
+        (
+            chart_form(chart.clone(), Some("Bad Id")),
+            400,
+            "bad_request",
+        ),
+        (
+            reqwest::multipart::Form::new().text("source", "upload"),
+            400,
+            "bad_request",
+        ),
+    ];
+    for (form, want_status, want_code) in refused {
+        let (status, body) = upload(api, Some("alice"), form).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (want_status, Some(want_code)),
+            "{body}"
+        );
+        assert!(!body["message"].as_str().unwrap().is_empty(), "{body}");
+    }
+    let (status, body) = upload(api, None, chart_form(chart.clone(), None)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{body}"
+    );
+    let uploads = data.path().join("uploads");
+    let left: Vec<_> = std::fs::read_dir(&uploads).unwrap().flatten().collect();
+    assert!(
+        left.is_empty(),
+        "files left in {}: {left:?}",
+        uploads.display()
+    );
+    assert_eq!(market.apps("alice").await.len(), 1);
+
+    // The watcher applies chart-repo's changes later and finds them applied.
+    eventually(WITHIN, "the watcher catches up", || {
+        watcher_caught_up(&market, &chart_repo.url)
+    })
+    .await;
+    assert_eq!(
+        events_of(&market, "alice", "new_app_ready", "uptimekuma").await,
+        1
+    );
+
+    // Deletes: only one's own copy, only the stored version.
+    let body = |version: &str| json!({"app_name": "uptimekuma", "app_version": version, "source_id": "upload"});
+    let (status, answer) = delete_local(api, "bob", body("")).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (404, Some("app_not_found")),
+        "{answer}"
+    );
+    let (status, answer) = delete_local(api, "alice", body("0.0.1")).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (404, Some("app_not_found")),
+        "{answer}"
+    );
+    let version = market.apps("alice").await[0].version.clone();
+    let (status, answer) = delete_local(
+        api,
+        "alice",
+        json!({"app_name": "uptimekuma", "app_version": version, "source_id": "market.olares"}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (400, Some("bad_request")),
+        "{answer}"
+    );
+    let (status, answer) = delete_local(api, "alice", body(&version)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["data"]["removed"], 1, "{answer}");
+    assert!(market.apps("alice").await.is_empty());
+    let index = reqwest::Client::new()
+        .get(format!("{}/u/alice/upload/index.yaml", chart_repo.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!index.contains("uptimekuma"), "{index}");
+    eventually(WITHIN, "the watcher catches up", || {
+        watcher_caught_up(&market, &chart_repo.url)
+    })
+    .await;
+    assert_eq!(
+        events_of(&market, "alice", "app_removed", "uptimekuma").await,
+        1
+    );
     market.stop().await;
 }
