@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/olares-market/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps lint fmt build nextest e2e bench reliability fuzz
+.PHONY: run test deps lint fmt build nextest e2e bench reliability fuzz api-examples
 
 ## Start market (:8080) and chart-repo (:8082) on the embedded profile.
 run:
@@ -48,6 +48,10 @@ FUZZ_SECONDS ?= 75
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo nextest run --profile fuzz \
 		-p helm-yaml -p olares-chart -p helm-template -p helm-index -E 'binary(/^fuzz/)'
+
+## Rewrites docs/api-examples.md from the running system (make test checks it).
+api-examples: build
+	API_EXAMPLES_WRITE=1 cargo nextest run -p e2e --profile ci -E 'binary(api_examples)'
 
 ## The end-to-end package only.
 e2e: build

@@ -77,6 +77,7 @@ impl App {
             market_metrics,
             signals: Arc::new(Signals::default()),
             hashes: Arc::default(),
+            data: Arc::default(),
             stopping: shutdown.token.clone(),
         };
         Ok(Self {

@@ -11,7 +11,7 @@ use crate::chart_repo::ChartRepoClient;
 use crate::config::Config;
 use crate::metrics::MarketMetrics;
 use crate::store::MarketStore;
-use crate::view::HashCache;
+use crate::view::{DataCache, HashCache};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,6 +26,8 @@ pub struct AppState {
     pub signals: Arc<Signals>,
     /// Each user's catalog hash while the store's view revision stays the same.
     pub hashes: Arc<HashCache>,
+    /// Each user's `/market/data` answer while the store's view revision stays the same.
+    pub data: Arc<DataCache>,
     /// Cancelled when the service stops: long-lived answers (`/events`) end, so
     /// shutdown does not wait for them.
     pub stopping: tokio_util::sync::CancellationToken,

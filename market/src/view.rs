@@ -324,6 +324,101 @@ impl HashCache {
     }
 }
 
+/// One user's `/market/data` answer, serialized, with the revision it was built at.
+#[derive(Clone, Debug)]
+pub struct DataBody {
+    revision: i64,
+    /// The caller's hash: the answer's `ETag` (unquoted).
+    pub hash: String,
+    pub body: axum::body::Bytes,
+}
+
+/// Each user's `/market/data` answer, kept while the store's
+/// [`view_revision`](MarketStore::view_revision) stays the same: one build (every
+/// rendered payload read and cut down) serves every 200 until something the user sees
+/// changes. Concurrent requests of one user wait for one build instead of each running
+/// their own; at most [`DataCache::MAX_BYTES`] of answers are kept, the least recently
+/// used dropped first. The answer's `timestamp` is the time of its build.
+#[derive(Debug, Default)]
+pub struct DataCache {
+    by_user: Mutex<HashMap<String, DataSlot>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct DataSlot {
+    /// Held while the user's answer is built.
+    build: std::sync::Arc<tokio::sync::Mutex<Option<DataBody>>>,
+    last_used: u64,
+    size: usize,
+}
+
+impl DataCache {
+    /// The most answer bytes kept over all users.
+    pub const MAX_BYTES: usize = 128 * 1024 * 1024;
+
+    /// The user's `/market/data` answer as of now, built when the kept one is stale.
+    pub async fn body(
+        &self,
+        store: &dyn MarketStore,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DataBody, StoreError> {
+        // Read before the answer's inputs (as in [`HashCache::hash`]).
+        let revision = store.view_revision().await?;
+        let slot = self.slot(user);
+        let mut kept = slot.lock().await;
+        if let Some(body) = kept.as_ref().filter(|b| b.revision == revision) {
+            return Ok(body.clone());
+        }
+        let view = UserView::load(store, user).await?;
+        let hash = view.hash();
+        let body = serde_json::to_vec(&market_model::Envelope::ok(view.market_data(now)))
+            .map_err(|e| StoreError::Corrupt(format!("serializing /market/data: {e}")))?;
+        drop(view);
+        let built = DataBody {
+            revision,
+            hash,
+            body: body.into(),
+        };
+        *kept = Some(built.clone());
+        drop(kept);
+        self.account(user, built.body.len());
+        Ok(built)
+    }
+
+    fn slot(&self, user: &str) -> std::sync::Arc<tokio::sync::Mutex<Option<DataBody>>> {
+        static CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let tick = CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = by_user.entry(user.to_owned()).or_default();
+        slot.last_used = tick;
+        slot.build.clone()
+    }
+
+    /// Records the size of a user's new answer and drops the least recently used
+    /// others' while the total is over [`Self::MAX_BYTES`].
+    fn account(&self, user: &str, size: usize) {
+        let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = by_user.get_mut(user) {
+            slot.size = size;
+        }
+        let mut total: usize = by_user.values().map(|s| s.size).sum();
+        while total > Self::MAX_BYTES {
+            let Some(oldest) = by_user
+                .iter()
+                .filter(|(name, s)| name.as_str() != user && s.size > 0)
+                .min_by_key(|(_, s)| s.last_used)
+                .map(|(name, _)| name.clone())
+            else {
+                break;
+            };
+            if let Some(slot) = by_user.remove(&oldest) {
+                total -= slot.size;
+            }
+        }
+    }
+}
+
 /// `POST /apps`: each asked app the user has rendered, in the order asked; the others
 /// in `not_found`. `appid` is the app name (as Olares' clients send it) or the 8-hex app
 /// id; only visible sources count. Reads the asked apps only, not the user's whole view.

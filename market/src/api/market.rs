@@ -64,13 +64,19 @@ pub async fn data(
             return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
         }
     }
-    let view = UserView::load(store, caller.name()).await?;
-    let etag = etag_of(&view.hash());
+    let built = state.data.body(store, caller.name(), Utc::now()).await?;
+    let etag = etag_of(&built.hash);
     if is_fresh(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let body = Json(Envelope::ok(view.market_data(Utc::now())));
-    Ok(([(header::ETAG, etag)], body).into_response())
+    Ok((
+        [
+            (header::ETAG, etag),
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+        ],
+        built.body,
+    )
+        .into_response())
 }
 
 /// The `ETag` of a `/market/data` answer: the caller's hash, quoted.

@@ -333,6 +333,71 @@ async fn market_data_shows_the_callers_rendered_catalog() {
     assert_eq!(res.status(), 200, "bob's data is not alice's");
 }
 
+/// The answer kept per user follows every change the user sees (a new rendered app, a
+/// removed one) and never shows one user's answer to another, also when many ask at once.
+#[tokio::test]
+async fn market_data_kept_between_requests_follows_every_change() {
+    let m = start(false).await;
+    let apps_of = |body: &Value| -> Vec<String> {
+        body["data"]["user_data"]["sources"][REMOTE]["app_info_latest"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                a["app_simple_info"]["app_name"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (_, first) = get(&m, "/market/data", Some("alice")).await;
+    assert_eq!(apps_of(&first), ["notes"]);
+    // Many at once: one build, the same answer for each.
+    let answers =
+        futures_util::future::join_all((0..8).map(|_| get(&m, "/market/data", Some("alice"))))
+            .await;
+    for (status, body) in &answers {
+        assert_eq!(*status, 200);
+        assert_eq!(
+            body["data"]["user_data"]["hash"],
+            first["data"]["user_data"]["hash"]
+        );
+    }
+    let (_, bobs) = get(&m, "/market/data", Some("bob")).await;
+    assert_eq!(apps_of(&bobs), ["wiki"]);
+
+    // alice's wiki renders: her next answer lists it, under a new hash.
+    let key = market::store::UserAppKey::new("alice", &sid(REMOTE), "wiki");
+    m.store
+        .put_user_app_ready(
+            &key,
+            &app_id("wiki"),
+            "2.0.0",
+            &payload("alice", "wiki", "2.0.0"),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let (_, second) = get(&m, "/market/data", Some("alice")).await;
+    assert_eq!(apps_of(&second), ["notes", "wiki"]);
+    assert_ne!(
+        second["data"]["user_data"]["hash"],
+        first["data"]["user_data"]["hash"]
+    );
+    let (_, hash) = get(&m, "/market/hash", Some("alice")).await;
+    assert_eq!(second["data"]["user_data"]["hash"], hash["data"]["hash"]);
+    // Removed again: gone from the next answer.
+    m.store
+        .remove_user_app(Some("alice"), &sid(REMOTE), "wiki")
+        .await
+        .unwrap();
+    let (_, third) = get(&m, "/market/data", Some("alice")).await;
+    assert_eq!(apps_of(&third), ["notes"]);
+    let (_, bobs_again) = get(&m, "/market/data", Some("bob")).await;
+    assert_eq!(apps_of(&bobs_again), ["wiki"]);
+}
+
 #[tokio::test]
 async fn users_never_see_each_others_rendered_data() {
     let m = start(false).await;

@@ -225,13 +225,21 @@ impl UserAppStore for SqliteStore {
             return Ok(Vec::new());
         }
         let list = vec!["?"; keys.len()].join(", ");
+        // Two index searches (by name: the primary key; by app id: its index). One
+        // `app_name IN … OR app_id IN …` makes SQLite walk every app of the user.
         let sql = format!(
-            "SELECT {COLUMNS} FROM user_apps WHERE user_name = ? AND source = ?
-             AND (app_name IN ({list}) OR app_id IN ({list})) ORDER BY app_name"
+            "SELECT {COLUMNS} FROM user_apps WHERE rowid IN (
+                 SELECT rowid FROM user_apps WHERE user_name = ? AND source = ? AND app_name IN ({list})
+                 UNION ALL
+                 SELECT rowid FROM user_apps WHERE user_name = ? AND source = ? AND app_id IN ({list}))
+             ORDER BY app_name"
         );
-        let mut query = sqlx::query_as(&sql).bind(user).bind(source.as_str());
-        for key in keys.iter().chain(keys) {
-            query = query.bind(key);
+        let mut query = sqlx::query_as(&sql);
+        for _ in 0..2 {
+            query = query.bind(user).bind(source.as_str());
+            for key in keys {
+                query = query.bind(key);
+            }
         }
         let rows: Vec<Row> = query.fetch_all(&self.pool).await.map_err(unavailable)?;
         rows.into_iter().map(UserApp::try_from).collect()
