@@ -101,7 +101,11 @@ impl App {
         let readiness: Arc<dyn Readiness> = Arc::new(StoreReadiness(self.state.store.clone()));
         let routes = crate::api::router(self.state.clone())
             .merge(server::ops_router(self.state.metrics.clone(), readiness));
-        service_runtime::http::stack(routes, self.state.metrics.clone(), REQUEST_TIMEOUT)
+        let config = service_runtime::http::StackConfig {
+            timeout: REQUEST_TIMEOUT,
+            quiet_routes: crate::api::market::QUIET_ROUTES,
+        };
+        service_runtime::http::stack_with(routes, self.state.metrics.clone(), &config)
     }
 
     /// Starts the background loops (catalog syncer, hydration driver, data watcher) on

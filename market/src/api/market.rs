@@ -15,6 +15,13 @@ use super::openapi;
 use crate::state::AppState;
 use crate::view::{MarketData, MarketHash, MarketState, UserView};
 
+/// The routes every open frontend polls (the hash, then the data with `If-None-Match`):
+/// their `request` span is at DEBUG (see `service_runtime::http::StackConfig`).
+pub const QUIET_ROUTES: &[&str] = &[
+    "/app-store/api/v2/market/hash",
+    "/app-store/api/v2/market/data",
+];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/market/hash", get(hash))

@@ -396,6 +396,20 @@ async fn market_data_kept_between_requests_follows_every_change() {
     assert_eq!(apps_of(&third), ["notes"]);
     let (_, bobs_again) = get(&m, "/market/data", Some("bob")).await;
     assert_eq!(apps_of(&bobs_again), ["wiki"]);
+
+    // The polled routes' quiet spans name real route templates (as metrics label them).
+    let metrics = reqwest::get(format!("{}/metrics", m.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for route in market::api::market::QUIET_ROUTES {
+        assert!(
+            metrics.contains(&format!("route=\"{route}\"")),
+            "{route} is not a route: {metrics}"
+        );
+    }
 }
 
 #[tokio::test]
