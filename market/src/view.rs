@@ -56,6 +56,17 @@ fn app_state_latest(record: &crate::store::AppStateRecord) -> Value {
     })
 }
 
+/// The user's app states of one source, as `/market/data` shows them.
+fn states_of<'a>(
+    states: &'a [crate::store::AppStateRecord],
+    source: &'a MarketSource,
+) -> impl Iterator<Item = Value> + 'a {
+    states
+        .iter()
+        .filter(|s| s.doc["marketSource"].as_str() == Some(source.id.as_str()))
+        .map(app_state_latest)
+}
+
 impl UserView {
     /// Reads the visible sources, their catalog metadata and the user's apps.
     pub async fn load(store: &dyn MarketStore, user: &str) -> Result<Self, StoreError> {
@@ -76,11 +87,7 @@ impl UserView {
             let apps = apps_by_source
                 .remove(source.id.as_str())
                 .unwrap_or_default();
-            let app_states = states
-                .iter()
-                .filter(|s| s.doc["marketSource"].as_str() == Some(source.id.as_str()))
-                .map(app_state_latest)
-                .collect();
+            let app_states = states_of(&states, &source).collect();
             sources.push(SourceView {
                 source,
                 meta,
@@ -95,8 +102,8 @@ impl UserView {
     }
 
     /// A digest of everything `/market/data` shows this user: each visible
-    /// source's catalog hash and each of the user's apps (version, status,
-    /// last change). Equal hashes mean an equal `/market/data` (but for its
+    /// source's catalog hash, each of the user's apps (version, status,
+    /// last change) and app states. Equal hashes mean an equal `/market/data` (but for its
     /// `timestamp`).
     pub fn hash(&self) -> String {
         let mut digest = ViewDigest::default();
@@ -104,6 +111,9 @@ impl UserView {
             digest.source(&view.source, view.meta.as_ref().map(|m| m.hash.as_str()));
             for app in &view.apps {
                 digest.app(&UserAppHead::from(app));
+            }
+            for state in &view.app_states {
+                digest.state(state);
             }
         }
         digest.finish()
@@ -256,13 +266,18 @@ impl ViewDigest {
         ));
     }
 
+    /// One app state as `/market/data` shows it (`app_state_latest`).
+    fn state(&mut self, state: &Value) {
+        self.0.update(format!("t\t{state}\n"));
+    }
+
     fn finish(self) -> String {
         hex::encode(self.0.finalize())
     }
 }
 
 /// [`UserView::hash`] without loading payloads or listings: the visible sources, their
-/// catalog hashes and the heads of the user's apps.
+/// catalog hashes, the heads of the user's apps and their app states.
 pub async fn user_hash(store: &dyn MarketStore, user: &str) -> Result<String, StoreError> {
     let mut heads_by_source: BTreeMap<String, Vec<UserAppHead>> = BTreeMap::new();
     for head in store.user_app_heads(user).await? {
@@ -271,6 +286,7 @@ pub async fn user_hash(store: &dyn MarketStore, user: &str) -> Result<String, St
             .or_default()
             .push(head);
     }
+    let states = store.app_states(user).await?;
     let mut digest = ViewDigest::default();
     for source in store.sources().await? {
         if !is_visible(&source) {
@@ -283,6 +299,9 @@ pub async fn user_hash(store: &dyn MarketStore, user: &str) -> Result<String, St
             .unwrap_or_default()
         {
             digest.app(&head);
+        }
+        for state in states_of(&states, &source) {
+            digest.state(&state);
         }
     }
     Ok(digest.finish())

@@ -109,7 +109,7 @@ pub trait MarketStore:
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// A counter that moves with every committed change to what a user's hash covers
-    /// (`crate::view`): market sources, catalog hashes and listings, user apps. The
+    /// (`crate::view`): market sources, catalog hashes and listings, user apps, app states. The
     /// store moves it in the transaction of the change (database triggers), whoever
     /// writes, so a value read before a read of those rows is never current after a
     /// later change to them: what is derived from them may be kept while it stays the same.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use market::store::{CatalogMeta, MarketStore, UserAppHead};
+use market::store::{AppStateRecord, CatalogMeta, MarketStore, UserAppHead};
 use market::view::{AppQuery, HashCache, UserView, app_details, user_hash};
 use market_model::{MarketSource, SourceType};
 use serde_json::{Value, json};
@@ -100,6 +100,18 @@ pub async fn view_revision_moves_with_what_users_see(store: Arc<dyn MarketStore>
         );
     })
     .await;
+    moves(s, "an app state", async {
+        s.put_app_state(&state("alice", "a", "upload", "installing", 5))
+            .await
+            .unwrap();
+    })
+    .await;
+    moves(s, "a changed app state", async {
+        s.put_app_state(&state("alice", "a", "upload", "running", 6))
+            .await
+            .unwrap();
+    })
+    .await;
     moves(s, "a deleted source", async {
         assert!(s.delete_source(&sid("mine")).await.unwrap());
     })
@@ -110,6 +122,19 @@ pub async fn view_revision_moves_with_what_users_see(store: Arc<dyn MarketStore>
         .await
         .unwrap();
     assert_eq!(s.view_revision().await.unwrap(), before);
+}
+
+/// An app state from app-service for `user`'s `app` of `source`.
+fn state(user: &str, app: &str, source: &str, state: &str, at: i64) -> AppStateRecord {
+    AppStateRecord {
+        user: user.into(),
+        app_name: app.into(),
+        state: state.into(),
+        doc: json!({"name": app, "rawAppName": app, "state": state, "opType": "install",
+                    "progress": "", "marketSource": source, "createTime": "2026-11-24T10:00:00Z",
+                    "reason": "", "message": "", "entranceStatuses": []}),
+        updated_at: t(at),
+    }
 }
 
 /// alice and bob with apps in `upload` and `studio` (visible) and in `market.olares`
@@ -198,6 +223,17 @@ pub async fn hash_from_heads_matches_the_whole_view(store: Arc<dyn MarketStore>)
     remote.is_active = true;
     remote.updated_at = Utc::now();
     store.put_source(&remote).await.unwrap();
+    changed(hash_agrees(&store, &kept, "alice").await);
+    // App states from app-service are part of what alice sees.
+    store
+        .put_app_state(&state("alice", "a", "upload", "installing", 10))
+        .await
+        .unwrap();
+    changed(hash_agrees(&store, &kept, "alice").await);
+    store
+        .put_app_state(&state("alice", "a", "upload", "running", 11))
+        .await
+        .unwrap();
     changed(hash_agrees(&store, &kept, "alice").await);
     // bob's kept hash follows too (his apps did not change, the sources did).
     assert_ne!(hash_agrees(&store, &kept, "bob").await, bob);
