@@ -2,7 +2,6 @@
 //! code, and the body is the Olares envelope with the code beside the message
 //! (STYLE.md §4). Internal details are logged once here and never sent.
 
-use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
@@ -90,21 +89,6 @@ pub struct Query<T>(pub T);
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         Self::BadRequest(rejection.body_text())
-    }
-}
-
-/// `axum::extract::Multipart` whose rejections (not `multipart/form-data`, no boundary)
-/// are [`ApiError`]s, not axum's plain text.
-pub struct Multipart(pub axum::extract::Multipart);
-
-impl<S: Send + Sync> FromRequest<S> for Multipart {
-    type Rejection = ApiError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Multipart::from_request(req, state)
-            .await
-            .map(Self)
-            .map_err(|e: MultipartRejection| ApiError::BadRequest(e.body_text()))
     }
 }
 

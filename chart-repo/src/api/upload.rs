@@ -9,9 +9,9 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use market_model::{Envelope, ErrorBody, SourceId};
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
+use service_runtime::upload::{Multipart, SpoolError, spool};
 
-use super::error::{ApiError, Multipart};
+use super::error::ApiError;
 use super::openapi;
 use crate::state::AppState;
 use crate::upload::{UploadError, accept};
@@ -24,15 +24,6 @@ pub fn routes() -> Router<AppState> {
         .route("/apps/upload", post(upload))
         // The multipart framing around the package needs some room beyond the cap.
         .layer(DefaultBodyLimit::max(MAX_UPLOAD as usize + 1024 * 1024))
-}
-
-/// Removes the temporary file when dropped.
-struct TempFile(std::path::PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// Validates an uploaded chart and hydrates it for the caller.
@@ -65,31 +56,14 @@ async fn upload(
     {
         match field.name().unwrap_or_default() {
             "chart" => {
-                let path = state
-                    .packages
-                    .uploads_dir()
-                    .join(format!("{}.part", unique()));
-                let temp = TempFile(path);
-                let mut file = tokio::fs::File::create(&temp.0)
+                let dir = state.packages.uploads_dir();
+                let temp = spool(&mut field, &dir, MAX_UPLOAD)
                     .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                let mut size = 0u64;
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| ApiError::BadRequest(e.body_text()))?
-                {
-                    size += chunk.len() as u64;
-                    if size > MAX_UPLOAD {
-                        return Err(ApiError::TooLarge(MAX_UPLOAD));
-                    }
-                    file.write_all(&chunk)
-                        .await
-                        .map_err(|e| ApiError::Internal(e.to_string()))?;
-                }
-                file.flush()
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    .map_err(|e| match e {
+                        SpoolError::TooLarge(cap) => ApiError::TooLarge(cap),
+                        SpoolError::Read(m) => ApiError::BadRequest(m),
+                        SpoolError::Io { .. } => ApiError::Internal(e.to_string()),
+                    })?;
                 package = Some(temp);
             }
             "source" => {
@@ -111,7 +85,7 @@ async fn upload(
         .ok_or_else(|| ApiError::BadRequest("the multipart field `chart` is missing".into()))?;
     let source =
         SourceId::parse(&source).map_err(|e| ApiError::BadRequest(format!("source: {e}")))?;
-    let bytes = tokio::fs::read(&temp.0)
+    let bytes = tokio::fs::read(temp.path())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     drop(temp);
@@ -126,18 +100,4 @@ async fn upload(
     Ok(axum::Json(Envelope::ok(
         json!({ "app_data": data.app_data, "status": data.status }),
     )))
-}
-
-fn unique() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }

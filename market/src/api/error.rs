@@ -3,7 +3,6 @@
 //! message (STYLE.md §4). Internal details are logged once here and never sent.
 //! Extractor rejections go through [`Json`] and [`Query`], so they get the same body.
 
-use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
@@ -228,21 +227,6 @@ pub struct Path<T>(pub T);
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         Self::BadRequest(rejection.body_text())
-    }
-}
-
-/// `axum::extract::Multipart` whose rejections (not `multipart/form-data`, no boundary)
-/// are [`ApiError`]s.
-pub struct Multipart(pub axum::extract::Multipart);
-
-impl<S: Send + Sync> FromRequest<S> for Multipart {
-    type Rejection = ApiError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Multipart::from_request(req, state)
-            .await
-            .map(Self)
-            .map_err(|e: MultipartRejection| ApiError::BadRequest(e.body_text()))
     }
 }
 

@@ -18,10 +18,10 @@ use market_model::sync::SyncStatus;
 use market_model::{Envelope, SourceId, SourceType};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use service_runtime::upload::{Multipart, SpoolError, TempFile, spool};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, Json, Multipart};
+use super::error::{ApiError, Json};
 use super::identity::Caller;
 use super::openapi;
 use crate::chart_repo::{DeletedLocal, Upload, Uploaded};
@@ -44,15 +44,6 @@ pub fn routes() -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD as usize + 1024 * 1024)),
         )
         .route("/local-apps/delete", delete(delete_local))
-}
-
-/// Removes the temporary file when dropped.
-struct TempFile(std::path::PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// A source the caller's own charts may go to: known and local.
@@ -96,26 +87,13 @@ pub async fn upload(
             "chart" => {
                 let file_name = field.file_name().unwrap_or("chart.tgz").to_owned();
                 let dir = state.config.data_dir.join("uploads");
-                tokio::fs::create_dir_all(&dir)
+                let temp = spool(&mut field, &dir, MAX_UPLOAD)
                     .await
-                    .map_err(|e| ApiError::Internal(format!("{}: {e}", dir.display())))?;
-                let temp = TempFile(dir.join(format!("{}.part", unique())));
-                let mut file = tokio::fs::File::create(&temp.0)
-                    .await
-                    .map_err(|e| ApiError::Internal(format!("{}: {e}", temp.0.display())))?;
-                let mut size = 0u64;
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    size += chunk.len() as u64;
-                    if size > MAX_UPLOAD {
-                        return Err(ApiError::TooLarge(MAX_UPLOAD));
-                    }
-                    file.write_all(&chunk)
-                        .await
-                        .map_err(|e| ApiError::Internal(format!("{}: {e}", temp.0.display())))?;
-                }
-                file.flush()
-                    .await
-                    .map_err(|e| ApiError::Internal(format!("{}: {e}", temp.0.display())))?;
+                    .map_err(|e| match e {
+                        SpoolError::TooLarge(cap) => ApiError::TooLarge(cap),
+                        SpoolError::Read(m) => ApiError::BadRequest(m),
+                        SpoolError::Io { .. } => ApiError::Internal(e.to_string()),
+                    })?;
                 package = Some((temp, file_name));
             }
             "source" => source = field.text().await.map_err(bad)?,
@@ -137,7 +115,7 @@ pub async fn upload(
             user,
             admin: &admin,
             source: &source,
-            package: &temp.0,
+            package: temp.path(),
             file_name: &file_name,
         })
         .await
@@ -242,19 +220,4 @@ pub async fn delete_local(
             .await?;
     }
     Ok(Json(Envelope::ok(deleted)))
-}
-
-/// A name no other upload in this process (or another) uses at the same time.
-fn unique() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
