@@ -48,6 +48,10 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A SQLite connection is a file handle, not a link that can drop: pinging it
+            // before each use (sqlx's default) is one more round trip to its worker thread
+            // per query for nothing.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
