@@ -104,6 +104,7 @@ impl App {
             lease_for: config.hydration_lease,
             poll: QUEUE_POLL,
             max_attempts: MAX_ATTEMPTS,
+            retry_backoff: config.retry_backoff,
             zone_suffix: config.zone_suffix.clone(),
         };
         let hydrator = Hydrator::new(

@@ -60,6 +60,8 @@ struct RawConfig {
     workers: Option<usize>,
     #[serde(deserialize_with = "de::string")]
     hydration_lease: String,
+    #[serde(deserialize_with = "de::string")]
+    retry_backoff: String,
 }
 
 impl Default for RawConfig {
@@ -84,6 +86,7 @@ impl Default for RawConfig {
             log_format: LogFormat::Pretty,
             workers: None,
             hydration_lease: "30s".into(),
+            retry_backoff: "2s".into(),
         }
     }
 }
@@ -325,6 +328,9 @@ pub struct Config {
     /// How long a hydration's lease lasts without a heartbeat (`CHART_REPO_HYDRATION_LEASE`):
     /// after a crash, its job runs again this long later.
     pub hydration_lease: std::time::Duration,
+    /// The wait before a failed hydration's first retry (`CHART_REPO_RETRY_BACKOFF`),
+    /// doubling with each further attempt up to 10 minutes, ±20 %.
+    pub retry_backoff: std::time::Duration,
 }
 
 impl Config {
@@ -371,6 +377,7 @@ impl Config {
             log_format,
             workers,
             hydration_lease,
+            retry_backoff,
         } = raw;
         let bad = |key: &str, reason: String| ConfigError::new(LAYERS.env_name(key), reason);
         let listen = listen.parse().map_err(|_| {
@@ -439,8 +446,18 @@ impl Config {
                     format!("{hydration_lease:?} is not a duration of 1s or more, like 30s"),
                 )
             })?;
+        let retry_backoff = humantime::parse_duration(&retry_backoff)
+            .ok()
+            .filter(|d| *d >= std::time::Duration::from_millis(100))
+            .ok_or_else(|| {
+                bad(
+                    "retry_backoff",
+                    format!("{retry_backoff:?} is not a duration of 100ms or more, like 2s"),
+                )
+            })?;
         Ok(Self {
             hydration_lease,
+            retry_backoff,
             listen,
             data_dir,
             store,
@@ -548,6 +565,19 @@ mod tests {
         );
         assert_eq!(c.registry_allow, RegistryAllow::Any);
         assert!(c.workers >= 1);
+    }
+
+    #[test]
+    fn queue_timings_parse_and_refuse_what_is_too_short() {
+        let c = with(|_| {}).unwrap();
+        assert_eq!(c.retry_backoff, std::time::Duration::from_secs(2));
+        assert_eq!(c.hydration_lease, std::time::Duration::from_secs(30));
+        let c = with(|r| r.retry_backoff = "250ms".into()).unwrap();
+        assert_eq!(c.retry_backoff, std::time::Duration::from_millis(250));
+        let err = with(|r| r.retry_backoff = "10ms".into()).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_RETRY_BACKOFF");
+        let err = with(|r| r.hydration_lease = "soon".into()).unwrap_err();
+        assert_eq!(err.setting, "CHART_REPO_HYDRATION_LEASE");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// After this many failed attempts a retryable failure becomes permanent.
     pub max_attempts: u32,
+    /// The wait before the first retry; it doubles with each further attempt.
+    pub retry_backoff: Duration,
     pub zone_suffix: String,
 }
 
@@ -303,9 +305,10 @@ impl Hydrator {
             StepError::Cancelled if shutdown.is_cancelled() => (Some(now), false),
             // The lease was lost: whoever holds it now finishes the job.
             StepError::Cancelled => return,
-            StepError::Retryable(_) if job.attempts < self.config.max_attempts => {
-                (Some(now + backoff(job.id, job.attempts)), false)
-            }
+            StepError::Retryable(_) if job.attempts < self.config.max_attempts => (
+                Some(now + backoff(job.id, job.attempts, self.config.retry_backoff)),
+                false,
+            ),
             _ => (None, true),
         };
         let failure = Failure {
@@ -351,9 +354,11 @@ impl Hydrator {
     }
 }
 
-/// Exponential backoff with jitter: 2 s, 4 s, 8 s, … capped at 10 minutes, ±20 %.
-fn backoff(id: JobId, attempts: u32) -> chrono::Duration {
-    let base_ms = 2_000u64
+/// Exponential backoff with jitter: `first`, twice that, four times, … capped at 10
+/// minutes, ±20 %.
+fn backoff(id: JobId, attempts: u32, first: Duration) -> chrono::Duration {
+    let first_ms = u64::try_from(first.as_millis()).unwrap_or(u64::MAX);
+    let base_ms = first_ms
         .saturating_mul(1 << attempts.saturating_sub(1).min(16))
         .min(600_000);
     let nanos = u64::from(Utc::now().timestamp_subsec_nanos());
@@ -386,11 +391,14 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let first = backoff(1, 1).num_milliseconds();
+        let two = Duration::from_secs(2);
+        let first = backoff(1, 1, two).num_milliseconds();
         assert!((1_600..=2_400).contains(&first), "{first}");
-        let fourth = backoff(1, 4).num_milliseconds();
+        let fourth = backoff(1, 4, two).num_milliseconds();
         assert!((12_800..=19_200).contains(&fourth), "{fourth}");
-        let late = backoff(1, 30).num_milliseconds();
+        let late = backoff(1, 30, two).num_milliseconds();
         assert!((480_000..=720_000).contains(&late), "{late}");
+        let short = backoff(1, 1, Duration::from_millis(200)).num_milliseconds();
+        assert!((160..=240).contains(&short), "{short}");
     }
 }
