@@ -278,25 +278,7 @@ impl HttpChartRepo {
         build: impl Fn() -> reqwest::RequestBuilder + Sync,
     ) -> Result<(u16, Vec<u8>), ChartRepoError> {
         let answer = policy
-            .run(operation, url.as_str(), || async {
-                let response = build()
-                    .send()
-                    .await
-                    .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
-                let status = response.status().as_u16();
-                // 410 on the feed and 200 `success:false` on sync-app are answers, not
-                // failures; every other error status becomes a CallError.
-                let response = if status == 410 {
-                    response
-                } else {
-                    CallError::check(url.as_str(), response).await?
-                };
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
-                Ok((status, body.to_vec()))
-            })
+            .run(operation, url.as_str(), || exchange(url, build()))
             .await?;
         Ok(answer)
     }
@@ -312,6 +294,30 @@ impl HttpChartRepo {
         let envelope: Envelope<T> = decode(route, &body)?;
         Ok(envelope.data)
     }
+}
+
+/// Sends `request` once and reads the answer: its status and body. 410 on the feed and
+/// 200 `success:false` on sync-app are answers, not failures; every other error status
+/// becomes a [`CallError`].
+async fn exchange(
+    url: &Url,
+    request: reqwest::RequestBuilder,
+) -> Result<(u16, Vec<u8>), CallError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
+    let status = response.status().as_u16();
+    let response = if status == 410 {
+        response
+    } else {
+        CallError::check(url.as_str(), response).await?
+    };
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
+    Ok((status, body.to_vec()))
 }
 
 fn decode<T: DeserializeOwned>(route: &'static str, body: &[u8]) -> Result<T, ChartRepoError> {
@@ -473,20 +479,15 @@ impl ChartRepoClient for HttpChartRepo {
             .config
             .sync
             .run(ROUTE, url.as_str(), || async {
-                let file = tokio::fs::File::open(upload.package).await.map_err(|e| {
-                    CallError::Transport {
-                        url: url.to_string(),
-                        reason: format!("reading the upload: {e}"),
-                    }
-                })?;
-                let length = file
-                    .metadata()
+                // The file is opened again for each attempt: a stream is read only once.
+                let reading = |e: std::io::Error| CallError::Transport {
+                    url: url.to_string(),
+                    reason: format!("reading the upload: {e}"),
+                };
+                let file = tokio::fs::File::open(upload.package)
                     .await
-                    .map_err(|e| CallError::Transport {
-                        url: url.to_string(),
-                        reason: format!("reading the upload: {e}"),
-                    })?
-                    .len();
+                    .map_err(reading)?;
+                let length = file.metadata().await.map_err(reading)?.len();
                 let chart = reqwest::multipart::Part::stream_with_length(file, length)
                     .file_name(upload.file_name.to_owned())
                     .mime_str("application/gzip")
@@ -498,20 +499,11 @@ impl ChartRepoClient for HttpChartRepo {
                     .text("source", upload.source.to_string())
                     .text("admin_user", upload.admin.to_owned())
                     .part("chart", chart);
-                let response = self
+                let request = self
                     .request(reqwest::Method::POST, &url)
                     .header(USER_HEADER, upload.user)
-                    .multipart(form)
-                    .send()
-                    .await
-                    .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
-                let status = response.status().as_u16();
-                let response = CallError::check(url.as_str(), response).await?;
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| CallError::from_reqwest(url.as_str(), &e))?;
-                Ok((status, body))
+                    .multipart(form);
+                exchange(&url, request).await
             })
             .await?;
         let answer: Envelope<Uploaded> = decode(ROUTE, &body)?;

@@ -189,32 +189,13 @@ impl UserView {
     /// clients send it) or the 8-hex app id. The handler calls [`app_details`], which
     /// reads only the asked apps and answers the same (`tests/api/store_views.rs`).
     pub fn app_details(&self, asked: &[AppQuery]) -> AppsInfo {
-        let mut apps = Vec::new();
-        let mut not_found = Vec::new();
-        for q in asked {
-            let found = self
-                .sources
+        answer_apps(asked, |source| {
+            self.sources
                 .iter()
-                .filter(|v| v.source.id.as_str() == q.source_data_name)
-                .flat_map(Self::rendered)
-                .find(|(a, _)| a.app_name == q.appid)
-                .or_else(|| {
-                    self.sources
-                        .iter()
-                        .filter(|v| v.source.id.as_str() == q.source_data_name)
-                        .flat_map(Self::rendered)
-                        .find(|(a, _)| a.app_id == q.appid)
-                });
-            match found {
-                Some((app, payload)) => apps.push(app_detail(app, payload)),
-                None => not_found.push(q.clone()),
-            }
-        }
-        AppsInfo {
-            total_count: apps.len(),
-            apps,
-            not_found,
-        }
+                .find(|v| v.source.id.as_str() == source)
+                .into_iter()
+                .flat_map(|v| v.apps.iter())
+        })
     }
 
     /// `POST /apps/version-history`: the versions of `app_name` as the user's
@@ -361,6 +342,8 @@ pub struct DataBody {
 #[derive(Debug, Default)]
 pub struct DataCache {
     by_user: Mutex<HashMap<String, DataSlot>>,
+    /// Counts requests: a slot's `last_used` is the count at its latest one.
+    clock: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -406,8 +389,9 @@ impl DataCache {
     }
 
     fn slot(&self, user: &str) -> std::sync::Arc<tokio::sync::Mutex<Option<DataBody>>> {
-        static CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let tick = CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tick = self
+            .clock
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
         let slot = by_user.entry(user.to_owned()).or_default();
         slot.last_used = tick;
@@ -463,15 +447,23 @@ pub async fn app_details(
             apps_by_source.insert(source.id.to_string(), apps);
         }
     }
+    Ok(answer_apps(asked, |source| {
+        apps_by_source.get(source).into_iter().flatten()
+    }))
+}
+
+/// The `POST /apps` answer: for each asked app, in order, the user's rendered app of that
+/// source by name, else by app id; the others in `not_found`. `apps_of(source)` gives
+/// the user's apps of one source (rendered or not).
+fn answer_apps<'a, I>(asked: &[AppQuery], apps_of: impl Fn(&str) -> I) -> AppsInfo
+where
+    I: Iterator<Item = &'a UserApp>,
+{
     let mut apps = Vec::new();
     let mut not_found = Vec::new();
     for q in asked {
         let rendered = || {
-            apps_by_source
-                .get(q.source_data_name.as_str())
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.payload.as_ref().map(|p| (a, p)))
+            apps_of(q.source_data_name.as_str()).filter_map(|a| a.payload.as_ref().map(|p| (a, p)))
         };
         let found = rendered()
             .find(|(a, _)| a.app_name == q.appid)
@@ -481,11 +473,11 @@ pub async fn app_details(
             None => not_found.push(q.clone()),
         }
     }
-    Ok(AppsInfo {
+    AppsInfo {
         total_count: apps.len(),
         apps,
         not_found,
-    })
+    }
 }
 
 /// The active remote source and every local source (inactive remotes are not

@@ -177,8 +177,8 @@ pub async fn apply(state: &AppState, change: &StateChange) -> Result<(), WatchEr
             };
             if let Some(current) = state.store.user_app(&key).await?
                 && current.status == crate::store::UserAppStatus::Ready
-                && current.payload.as_ref().and_then(digest).is_some()
-                && current.payload.as_ref().and_then(digest) == digest(&payload)
+                && let Some(stored) = current.payload.as_ref().and_then(digest)
+                && digest(&payload) == Some(stored)
             {
                 return Ok(());
             }

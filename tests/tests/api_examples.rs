@@ -118,26 +118,6 @@ fn app_id(name: &str) -> String {
     hex::encode(Md5::digest(name.as_bytes()))[..8].to_owned()
 }
 
-fn package(app_dir: &std::path::Path) -> (String, Vec<u8>) {
-    let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(service_binary("chart-repo"))
-        .arg("package")
-        .arg(app_dir)
-        .arg("--destination")
-        .arg(out.path())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let file = std::fs::read_dir(out.path())
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap();
-    let name = file.file_name().to_string_lossy().into_owned();
-    (name, std::fs::read(file.path()).unwrap())
-}
-
 /// Cuts long strings and arrays so an answer stays readable.
 fn abbreviate(value: &Value, depth: usize) -> Value {
     match value {
@@ -336,7 +316,10 @@ fn examples(
     ops_version: &str,
 ) -> Vec<Example> {
     use Service::{ChartRepo, Market};
-    let (upload_file, upload_bytes) = package(&catalog.join("photoview"));
+    let (upload_file, upload_bytes) = test_harness::binary::package_chart(
+        &service_binary("chart-repo"),
+        &catalog.join("photoview"),
+    );
     let upload = |service| Body::Upload {
         file_name: upload_file.clone(),
         bytes: upload_bytes.clone(),

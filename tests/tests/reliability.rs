@@ -680,27 +680,12 @@ fn start_replica(data: &Path, store_url: &str, s3: &S3Server) -> RunningBinary {
 }
 
 /// Each demo app packaged by `chart-repo package`: (app, file name, bytes).
-fn packaged_demo_apps(out: &Path) -> Vec<(&'static str, String, Vec<u8>)> {
+fn packaged_demo_apps() -> Vec<(&'static str, String, Vec<u8>)> {
     APPS.iter()
         .map(|app| {
             let dir = repo_root().join("examples/catalog").join(app);
-            let status = std::process::Command::new(service_binary("chart-repo"))
-                .args([
-                    "package",
-                    dir.to_str().unwrap(),
-                    "-d",
-                    out.to_str().unwrap(),
-                ])
-                .status()
-                .unwrap();
-            assert!(status.success(), "chart-repo package {app}");
-            let file = std::fs::read_dir(out)
-                .unwrap()
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .find(|f| f.starts_with(&format!("{app}-")) && f.ends_with(".tgz"))
-                .unwrap();
-            let bytes = std::fs::read(out.join(&file)).unwrap();
+            let (file, bytes) =
+                test_harness::binary::package_chart(&service_binary("chart-repo"), &dir);
             (*app, file, bytes)
         })
         .collect()
@@ -825,8 +810,7 @@ async fn two_replicas_on_redis_and_s3_under_uploads_and_hydrations() {
     let client = reqwest::Client::new();
     // Sources live in the store: set on one replica, known to both.
     put_source(&client, &a.url, &source.url).await;
-    let packaged = tempfile::tempdir().unwrap();
-    let packages = Arc::new(packaged_demo_apps(packaged.path()));
+    let packages = Arc::new(packaged_demo_apps());
 
     let entries = Arc::new(source.entries.clone());
     let repos = [a.url.as_str(), b.url.as_str()];

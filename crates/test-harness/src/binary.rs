@@ -127,3 +127,30 @@ pub fn expect_start_failure(program: &Path, args: &[&str], envs: &[(&str, &str)]
     assert!(lines[0].starts_with("error: "), "{stderr}");
     stderr
 }
+
+/// Packages the chart folder `dir` with `chart-repo package` (the binary at
+/// `chart_repo`) in a temporary folder: the package's file name and bytes.
+pub fn package_chart(chart_repo: &Path, dir: &Path) -> (String, Vec<u8>) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(chart_repo)
+        .arg("package")
+        .arg(dir)
+        .arg("--destination")
+        .arg(out.path())
+        .output()
+        .expect("run chart-repo package");
+    assert!(
+        output.status.success(),
+        "chart-repo package {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let file = std::fs::read_dir(out.path())
+        .expect("the package folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|f| f.ends_with(".tgz"))
+        .expect("a package");
+    let bytes = std::fs::read(out.path().join(&file)).expect("the package");
+    (file, bytes)
+}

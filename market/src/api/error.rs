@@ -128,28 +128,21 @@ impl ApiError {
     /// judges the request (not market's token, not a timeout or rate limit) is the
     /// caller's [`ApiError::Refused`]; anything else is chart-repo failing.
     pub fn from_chart_repo_call(error: ChartRepoError) -> Self {
-        let status = match &error {
-            ChartRepoError::Call(e) => e.status(),
-            ChartRepoError::Unexpected { .. } => None,
+        let ChartRepoError::Call(call) = &error else {
+            return Self::ChartRepo(error);
         };
-        match status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        match call.status().and_then(|s| StatusCode::from_u16(s).ok()) {
             Some(status)
                 if status.is_client_error()
                     && !matches!(status.as_u16(), 401 | 403 | 408 | 429) =>
             {
-                let (code, message) = match &error {
-                    ChartRepoError::Call(e) => (
-                        e.code()
-                            .and_then(|c| PASSED_CODES.into_iter().find(|p| *p == c))
-                            .unwrap_or("chart_repo_rejected"),
-                        e.message().unwrap_or_default().to_owned(),
-                    ),
-                    ChartRepoError::Unexpected { .. } => ("chart_repo_rejected", String::new()),
-                };
                 Self::Refused {
                     status,
-                    code,
-                    message,
+                    code: call
+                        .code()
+                        .and_then(|c| PASSED_CODES.into_iter().find(|p| *p == c))
+                        .unwrap_or("chart_repo_rejected"),
+                    message: call.message().unwrap_or_default().to_owned(),
                 }
             }
             _ => Self::ChartRepo(error),

@@ -351,26 +351,6 @@ async fn settings_keep_one_active_remote_and_a_settings_document() {
     market.stop().await;
 }
 
-/// Packages a fixture chart with the `chart-repo package` command; its bytes.
-fn packaged(app: &str) -> Vec<u8> {
-    let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(crate::chart_repo::chart_repo_program())
-        .arg("package")
-        .arg(olares_dir().join(app))
-        .arg("--destination")
-        .arg(out.path())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "chart-repo package {app}");
-    let file = std::fs::read_dir(out.path())
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap();
-    std::fs::read(file.path()).unwrap()
-}
-
 async fn upload(api: &str, user: Option<&str>, form: reqwest::multipart::Form) -> (u16, Value) {
     let mut request = reqwest::Client::new()
         .post(format!("{api}/apps/upload"))
@@ -455,7 +435,10 @@ async fn uploads_and_local_deletes_go_through_market_to_chart_repo() {
     let data = tempfile::tempdir().unwrap();
     let market = TestMarket::start(config(data.path(), &chart_repo.url, None)).await;
     let api = market.api.as_str();
-    let chart = packaged("uptimekuma");
+    let (_, chart) = test_harness::binary::package_chart(
+        &crate::chart_repo::chart_repo_program(),
+        &olares_dir().join("uptimekuma"),
+    );
     let upload_source = SourceId::parse("upload").unwrap();
 
     let (status, body) = upload(api, Some("alice"), chart_form(chart.clone(), None)).await;
